@@ -1,0 +1,58 @@
+"""The `mailgate` command. Subcommands live in small modules; heavy imports (the pipeline,
+talon) happen inside commands so that `mailgate deliver` starts fast."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mailgate.cli.context import Context, pass_ctx
+from mailgate.cli.deliver import deliver
+from mailgate.cli.importer import import_
+from mailgate.cli.outbox import outbox
+from mailgate.cli.quarantine import quarantine
+from mailgate.cli.tickets import process, ticket
+from mailgate.errors import ConfigError, MailgateError, TransientError
+
+
+class MailgateGroup(click.Group):
+    """Turns mailgate's errors into one line on stderr and a meaningful exit status, the same
+    whether run as a program or from tests."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            _fail(f"configuration error: {exc}", 78)  # EX_CONFIG
+        except TransientError as exc:
+            _fail(f"temporary failure: {exc}", 75)  # EX_TEMPFAIL
+        except MailgateError as exc:
+            _fail(str(exc), 1)
+        return None
+
+
+def _fail(text: str, code: int) -> None:
+    click.echo(f"mailgate: {text}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=MailgateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", envvar="MAILGATE_CONFIG",
+              help="Configuration file (default: ./mailgate.toml; env MAILGATE_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.version_option(package_name="mailgate")
+@click.pass_context
+def cli(click_ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """mailgate: the email conversation is the ticket."""
+    click_ctx.obj = Context(config_path, verbose)
+
+
+for command in (deliver, import_, ticket, outbox, quarantine, process):
+    cli.add_command(command)
+
+__all__ = ["cli", "main", "pass_ctx"]
+
+
+def main() -> None:
+    cli.main(prog_name="mailgate")

@@ -1,0 +1,40 @@
+"""Shared CLI state: the configuration path, loaded lazily so --help never needs a config."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import click
+
+from mailgate.config import Settings, config_path, load_settings
+
+if TYPE_CHECKING:
+    from mailgate.stages.base import Env
+
+
+class Context:
+    def __init__(self, config: str | None, verbose: bool) -> None:
+        self.config = config
+        self.verbose = verbose
+        self._settings: Settings | None = None
+        self._env: Env | None = None
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config_path(self.config))
+        return self._settings
+
+    @property
+    def env(self) -> Env:
+        if self._env is None:
+            from mailgate.app import build_env
+
+            self._env = build_env(self.settings)
+        return self._env
+
+
+pass_ctx = click.make_pass_decorator(Context)

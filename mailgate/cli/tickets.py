@@ -1,0 +1,91 @@
+"""`mailgate ticket list|show` and `mailgate process`."""
+
+from __future__ import annotations
+
+import click
+
+from mailgate.cli.context import Context, pass_ctx
+from mailgate.cli.output import emit_json, table
+from mailgate.db.models import STATUSES
+
+
+@click.group()
+def ticket() -> None:
+    """List and show tickets."""
+
+
+@ticket.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only tickets in this status.")
+@click.option("--queue", help="Only tickets in this queue.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool) -> None:
+    """List tickets, newest first."""
+    from mailgate.db.models import Queue, Ticket
+    from mailgate.views import ticket_summary
+
+    ctx.env  # noqa: B018 - opens the database
+    if queue and ctx.settings.queue_named(queue) is None:
+        raise click.BadParameter(f"unknown queue {queue!r} (known: {', '.join(q.name for q in ctx.settings.queues)})",
+                                 param_hint="--queue")
+    query = Ticket.select().join(Queue).order_by(Ticket.id.desc())
+    if status:
+        query = query.where(Ticket.status == status)
+    if queue:
+        query = query.where(Queue.name == queue)
+    rows = [ticket_summary(t) for t in query]
+    if as_json:
+        emit_json(rows)
+        return
+    table(["id", "status", "pri", "queue", "requester", "owner", "updated", "subject"],
+          [[r["id"], r["status"], r["priority"], r["queue"], r["requester"], r["owner"] or "-",
+            (r["updated_at"] or "")[:16].replace("T", " "), r["subject"]] for r in rows],
+          empty="No tickets.")
+
+
+@ticket.command("show")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
+    """Show one ticket with its messages and history."""
+    from mailgate.db.models import Ticket
+    from mailgate.views import ticket_detail
+
+    ctx.env  # noqa: B018
+    t = Ticket.get_or_none(Ticket.id == number)
+    if t is None:
+        raise click.ClickException(f"no ticket #{number}")
+    data = ticket_detail(t)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"#{data['id']} {data['subject']}")
+    click.echo(f"status: {data['status']}  priority: {data['priority']}  queue: {data['queue']}  "
+               f"owner: {data['owner'] or '-'}  requester: {data['requester']}")
+    if data["parent"] or data["children"]:
+        click.echo(f"parent: {data['parent'] or '-'}  children: {', '.join(map(str, data['children'])) or '-'}")
+    click.echo(f"nosy: {', '.join(data['nosy']) or '-'}")
+    for m in data["messages"]:
+        click.echo(f"\n--- {m['direction']} {m['date'] or ''} {m['from']} ({m['thread_signal'] or m['auto_class'] or '-'})")
+        click.echo(m["body"].rstrip() or "(no text)")
+        for a in m["attachments"]:
+            click.echo(f"  [attachment] {a['filename'] or '(unnamed)'} {a['content_type']} {a['size']} bytes")
+    if data["events"]:
+        click.echo("\nhistory:")
+        for e in data["events"]:
+            click.echo(f"  {e['at'][:19]} {e['actor']}: {e['field']} {e['old'] or ''} → {e['new'] or ''}")
+
+
+@click.command()
+@pass_ctx
+def process(ctx: Context) -> None:
+    """Process everything waiting in the spool (recovering entries a crash left behind)."""
+    from mailgate.pipeline import drain
+
+    env = ctx.env
+    recovered = env.spool.recover()
+    outcomes = drain(env)
+    click.echo(f"recovered {recovered}, processed {len(outcomes)}: "
+               + ", ".join(f"{s} {sum(1 for o in outcomes if o.status == s)}"
+                           for s in sorted({o.status for o in outcomes})))

@@ -1,0 +1,282 @@
+"""Load and validate mailgate.toml into plain, frozen settings objects.
+
+Validation is strict on purpose: an unknown key is almost always a typo that would otherwise
+silently fall back to a default, so every error names the file, the dotted key and what was
+expected, and the CLI prints it as one line with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailgate.errors import ConfigError
+
+ROLES = ("requester", "technician", "admin")
+DEFAULT_CONFIG_NAME = "mailgate.toml"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    name: str = "Helpdesk"
+    address: str = "helpdesk@example.com"
+    subject_tag: str = "Helpdesk"
+    secret: str = "change-me"
+    # acknowledgements per sender and hour: stops a misbehaving autoresponder from a loop
+    ack_rate_limit: int = 5
+    max_message_size: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    database: str = "sqlite:///store/mailgate.db"
+    spool: str = "store/spool"
+    attachments: str = "store/attachments"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    name: str
+    address: str
+    default_priority: int = 3
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class PersonSettings:
+    address: str
+    name: str = ""
+    role: str = "requester"
+    queues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThreadingSettings:
+    reopen_resolved: bool = True
+    # a reply to a ticket closed longer than this opens a new, linked ticket
+    closed_reopen_days: int = 30
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    disclaimers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    gateway: GatewaySettings
+    store: StoreSettings
+    queues: tuple[QueueSettings, ...]
+    people: tuple[PersonSettings, ...]
+    threading: ThreadingSettings = field(default_factory=ThreadingSettings)
+    clean: CleanSettings = field(default_factory=CleanSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
+    templates: str = "templates"
+    rules: str = "rules"
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, value: str) -> Path:
+        """Relative paths in the config are relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.resolve(self.store.spool)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.resolve(self.store.attachments)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.templates)
+
+    @property
+    def database_url(self) -> str:
+        url = self.store.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
+            rel = url[len(prefix):]
+            if rel != ":memory:":
+                return prefix + str(self.resolve(rel))
+        return url
+
+    def queue_named(self, name: str) -> QueueSettings | None:
+        return next((q for q in self.queues if q.name == name), None)
+
+    def queue_for_address(self, address: str) -> QueueSettings | None:
+        address = address.lower()
+        return next((q for q in self.queues if q.address.lower() == address), None)
+
+    def person(self, address: str) -> PersonSettings | None:
+        address = address.lower()
+        return next((p for p in self.people if p.address.lower() == address), None)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    return {str: "a string", int: "an integer", bool: "true or false", float: "a number"}.get(
+        tp, str(tp)
+    )
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+        inner = typing.get_args(tp)[0]
+        return tuple(_coerce(v, inner, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        raise AssertionError("unions are not used in settings")
+    ok = {
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+    }[tp]
+    if not ok:
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+    return float(value) if tp is float else value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{where}.{unknown[0]}: unknown key (expected one of: {', '.join(sorted(fields))})"
+        )
+    kwargs = {}
+    for name, f in fields.items():
+        if name in data:
+            kwargs[name] = _coerce(data[name], hints[name], f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}.{name}: required key is missing ({_type_name(hints[name])})")
+    return cls(**kwargs)
+
+
+def _check_address(value: str, where: str) -> None:
+    if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or " " in value:
+        raise ConfigError(f"{where}: expected an email address like name@example.com, got {value!r}")
+
+
+_SECTIONS: dict[str, type] = {
+    "gateway": GatewaySettings,
+    "store": StoreSettings,
+    "threading": ThreadingSettings,
+    "clean": CleanSettings,
+    "relay": RelaySettings,
+}
+_LISTS: dict[str, tuple[str, type]] = {"queue": ("queues", QueueSettings), "person": ("people", PersonSettings)}
+_PLAIN: dict[str, type] = {"templates": str, "rules": str}
+
+
+def parse_settings(data: dict[str, Any], path: Path) -> Settings:
+    """Validate a parsed TOML document; raise ConfigError naming file and key."""
+    known = set(_SECTIONS) | set(_LISTS) | set(_PLAIN)
+    try:
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown section (expected one of: {', '.join(sorted(known))})")
+        kwargs: dict[str, Any] = {}
+        for key, cls in _SECTIONS.items():
+            kwargs[key] = _build(cls, data.get(key, {}), key)
+        for key, (attr, cls) in _LISTS.items():
+            items = data.get(key, [])
+            if not isinstance(items, list):
+                raise ConfigError(f"{key}: expected an array of tables ([[{key}]])")
+            kwargs[attr] = tuple(_build(cls, item, f"{key}[{i}]") for i, item in enumerate(items))
+        for key, tp in _PLAIN.items():
+            if key in data:
+                kwargs[key] = _coerce(data[key], tp, key)
+        settings = Settings(path=path.resolve(), **kwargs)
+        _check_semantics(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    secret = os.environ.get("MAILGATE_SECRET")
+    if secret:
+        settings = dataclasses.replace(settings, gateway=dataclasses.replace(settings.gateway, secret=secret))
+    return settings
+
+
+def _check_semantics(s: Settings) -> None:
+    _check_address(s.gateway.address, "gateway.address")
+    if not s.gateway.subject_tag.strip() or any(c in s.gateway.subject_tag for c in "[]#"):
+        raise ConfigError("gateway.subject_tag: expected a non-empty word without '[', ']' or '#'")
+    if not s.gateway.secret:
+        raise ConfigError("gateway.secret: expected a non-empty string (or set MAILGATE_SECRET)")
+    if s.gateway.max_message_size <= 0:
+        raise ConfigError("gateway.max_message_size: expected a positive number of bytes")
+    if not s.queues:
+        raise ConfigError("queue: expected at least one [[queue]] with a name and an address")
+    names: set[str] = set()
+    for i, q in enumerate(s.queues):
+        _check_address(q.address, f"queue[{i}].address")
+        if q.name in names:
+            raise ConfigError(f"queue[{i}].name: duplicate queue name {q.name!r}")
+        names.add(q.name)
+        if not 1 <= q.default_priority <= 4:
+            raise ConfigError(f"queue[{i}].default_priority: expected 1 to 4, got {q.default_priority}")
+    for i, p in enumerate(s.people):
+        _check_address(p.address, f"person[{i}].address")
+        if p.role not in ROLES:
+            raise ConfigError(f"person[{i}].role: expected one of {', '.join(ROLES)}, got {p.role!r}")
+        for q in p.queues:
+            if q not in names:
+                raise ConfigError(f"person[{i}].queues: unknown queue {q!r} (known: {', '.join(sorted(names))})")
+    db = s.store.database
+    if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
+        raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
+
+
+def config_path(explicit: str | None) -> Path:
+    """--config wins, then MAILGATE_CONFIG, then ./mailgate.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MAILGATE_CONFIG")
+    if env:
+        return Path(env)
+    return Path.cwd() / DEFAULT_CONFIG_NAME
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (use --config or MAILGATE_CONFIG)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_settings(data, path)

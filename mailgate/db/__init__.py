@@ -1,0 +1,1 @@
+"""The ticket store (peewee): models, connection and schema migrations."""

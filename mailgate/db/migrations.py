@@ -1,0 +1,41 @@
+"""Schema versions. Each migration is a function applied once, in order, inside a
+transaction; later versions use playhouse.migrate's schema operations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import peewee as pw
+from playhouse.migrate import SchemaMigrator  # noqa: F401  (used by later migrations)
+
+from mailgate.db.models import ALL_MODELS, SchemaVersion
+
+
+def _v1_initial(db: pw.Database) -> None:
+    db.create_tables(ALL_MODELS, safe=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
+    (1, _v1_initial),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: pw.Database) -> int:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    row = SchemaVersion.select(pw.fn.MAX(SchemaVersion.version)).scalar()
+    return int(row or 0)
+
+
+def migrate(db: pw.Database) -> int:
+    """Apply pending migrations; returns the version now in force."""
+    version = current_version(db)
+    for number, step in MIGRATIONS:
+        if number > version:
+            with db.atomic():
+                step(db)
+                SchemaVersion.create(version=number)
+            version = number
+    return version

@@ -1,0 +1,168 @@
+"""peewee models: the ticket store.
+
+Models bind to a DatabaseProxy that `mailgate.db.connect.open_database` initialises, so the
+same models serve SQLite (default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import peewee as pw
+
+database_proxy = pw.DatabaseProxy()
+
+STATUSES = ("new", "open", "stalled", "resolved", "closed", "rejected")
+ACTIVE_STATUSES = ("new", "open", "stalled")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class JSONField(pw.TextField):
+    def db_value(self, value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    def python_value(self, value: str | None) -> object:
+        return json.loads(value) if value else None
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField()
+    applied_at = pw.DateTimeField(default=utcnow)
+
+
+class Queue(BaseModel):
+    name = pw.CharField(unique=True)
+    address = pw.CharField()
+
+
+class Person(BaseModel):
+    address = pw.CharField(unique=True)
+    name = pw.CharField(default="")
+    role = pw.CharField(default="requester")
+    # set when mail to the address bounces: alert mails skip it
+    bouncing = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Ticket(BaseModel):
+    queue = pw.ForeignKeyField(Queue, backref="tickets")
+    subject = pw.TextField(default="")
+    status = pw.CharField(default="new", index=True)
+    priority = pw.IntegerField(default=3)
+    owner = pw.ForeignKeyField(Person, null=True, backref="owned")
+    requester = pw.ForeignKeyField(Person, backref="requested")
+    parent = pw.ForeignKeyField("self", null=True, backref="children")
+    # the stable Message-ID every outgoing mail puts first in References
+    root_message_id = pw.CharField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class Message(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="messages", null=True)
+    message_id = pw.CharField(index=True)
+    content_hash = pw.CharField(default="")
+    direction = pw.CharField(default="in")  # in | out
+    sender = pw.CharField(default="")
+    sender_name = pw.CharField(default="")
+    recipients = JSONField(default=list)
+    date = pw.DateTimeField(null=True)
+    subject = pw.TextField(default="")
+    body = pw.TextField(default="")
+    quoted = pw.TextField(default="")
+    signature = pw.TextField(default="")
+    html = pw.TextField(default="")
+    raw_sha256 = pw.CharField(default="")
+    source = pw.CharField(default="")
+    # how the message found its ticket (reply-token, message-id, subject-tag, new, ...)
+    thread_signal = pw.CharField(default="")
+    # automatic-mail class (auto-reply, bounce, list, ...) or "" for a person's mail
+    auto_class = pw.CharField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("message_id", "content_hash"), True),)
+
+
+class Attachment(BaseModel):
+    message = pw.ForeignKeyField(Message, backref="attachments", on_delete="CASCADE")
+    filename = pw.TextField(default="")
+    content_type = pw.CharField(default="application/octet-stream")
+    size = pw.IntegerField(default=0)
+    sha256 = pw.CharField()
+    content_id = pw.CharField(default="")
+
+
+class Nosy(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="nosy", on_delete="CASCADE")
+    person = pw.ForeignKeyField(Person, backref="watching")
+
+    class Meta:
+        indexes = ((("ticket", "person"), True),)
+
+
+class Event(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    at = pw.DateTimeField(default=utcnow)
+    actor = pw.CharField(default="")
+    field = pw.CharField()
+    old = pw.TextField(null=True)
+    new = pw.TextField(null=True)
+    message = pw.ForeignKeyField(Message, null=True, backref="events")
+
+
+class TicketLink(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="links", on_delete="CASCADE")
+    other = pw.ForeignKeyField(Ticket, backref="linked_from", on_delete="CASCADE")
+    kind = pw.CharField(default="related")  # related | follows-up
+
+
+class Outbox(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="outbox")
+    kind = pw.CharField(default="")  # ack | update | receipt | ...
+    sender = pw.CharField()
+    recipients = JSONField(default=list)
+    message_id = pw.CharField(index=True)
+    message = pw.TextField()  # full RFC 5322 text, rendered when the ticket changed
+    state = pw.CharField(default="pending", index=True)  # pending | sent | failed
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField(default=utcnow)
+    last_error = pw.TextField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    sent_at = pw.DateTimeField(null=True)
+
+
+class Quarantine(BaseModel):
+    raw_sha256 = pw.CharField(index=True)
+    source = pw.CharField(default="")
+    recipients = JSONField(default=list)
+    stage = pw.CharField(default="")
+    error = pw.TextField(default="")
+    traceback = pw.TextField(default="")
+    state = pw.CharField(default="held", index=True)  # held | retried | discarded
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    SchemaVersion,
+    Queue,
+    Person,
+    Ticket,
+    Message,
+    Attachment,
+    Nosy,
+    Event,
+    TicketLink,
+    Outbox,
+    Quarantine,
+)

@@ -1,0 +1,134 @@
+"""Run a spooled message through the stages and commit it: the second durability point.
+
+    parse → addressing → classify → clean        (pure: no database)
+    thread → store → notify                        (one database transaction)
+
+The transaction that stores the message also writes its outbox rows; only after it commits
+is the spool entry forgotten. A crash anywhere before that leaves the entry to be retried,
+and the unique (Message-ID, content hash) makes the retry find the message already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+
+import peewee as pw
+
+from mailgate.db.models import Message, Quarantine, database_proxy
+from mailgate.errors import PolicyOutcome, StageFailure, TransientError
+from mailgate.parse import content_hash, message_ids
+from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
+from mailgate.stages.addressing import Addressing
+from mailgate.stages.base import Env, Inbound, Stage
+from mailgate.stages.classify import Classify
+from mailgate.stages.clean_stage import CleanStage
+from mailgate.stages.notify import Notify
+from mailgate.stages.parse_stage import ParseStage
+from mailgate.stages.store import Store
+from mailgate.stages.thread import Thread
+
+log = logging.getLogger("mailgate.pipeline")
+
+PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), CleanStage())
+DB_STAGES: tuple[Stage, ...] = (Thread(), Store(), Notify())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message: stored | duplicate | discarded | quarantined."""
+
+    status: str
+    message_id: str = ""
+    ticket_id: int | None = None
+    created: bool = False
+    detail: str = ""
+    quarantine_id: int | None = None
+
+
+def _run(stages: tuple[Stage, ...], msg: Inbound, env: Env) -> None:
+    for stage in stages:
+        try:
+            stage(msg, env)
+        except (PolicyOutcome, TransientError, pw.OperationalError):
+            raise
+        except Exception as exc:  # a bug or unreadable input: quarantine with the stage
+            raise StageFailure(stage.name, f"{type(exc).__name__}: {exc}", traceback.format_exc()) from exc
+
+
+def _already_stored(raw: bytes) -> Message | None:
+    head = raw[:65536].split(b"\n\n", 1)[0].decode("ascii", "replace")
+    ids = []
+    for line in head.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ").split("\n"):
+        if line.lower().startswith("message-id:"):
+            ids = list(message_ids(line.split(":", 1)[1]))
+            break
+    chash = content_hash(raw)
+    query = Message.select().where(Message.content_hash == chash)
+    if ids:
+        query = query.where(Message.message_id == ids[0])
+    return query.first()
+
+
+def quarantine(entry: SpoolEntry, stage: str, error: str, tb: str = "") -> Quarantine:
+    return Quarantine.create(raw_sha256=entry.sha256, source=entry.source, recipients=list(entry.recipients),
+                             stage=stage, error=error, traceback=tb)
+
+
+def process_entry(entry: SpoolEntry, env: Env) -> Outcome:
+    """Process one claimed spool entry to its end. Raises TransientError to leave it queued."""
+    db = database_proxy.obj
+    raw = env.spool.read_raw(entry.sha256)
+    if entry.attempts > MAX_ATTEMPTS:
+        with db.atomic():
+            q = quarantine(entry, "process", f"crashed the process {entry.attempts - 1} times; not retried automatically")
+        env.spool.done(entry)
+        return Outcome("quarantined", detail=q.error, quarantine_id=q.id)
+    existing = _already_stored(raw)
+    if existing is not None:
+        env.spool.done(entry)
+        return Outcome("duplicate", existing.message_id, existing.ticket_id)
+    msg = Inbound(entry=entry, raw=raw)
+    try:
+        _run(PURE_STAGES, msg, env)
+        with db.atomic():
+            _run(DB_STAGES, msg, env)
+    except PolicyOutcome as signal:
+        log.info("message %s %s: %s", msg.parsed.message_id if msg.parsed else entry.sha256[:12],
+                 signal.outcome, signal.reason)
+        env.spool.done(entry)
+        return Outcome(signal.outcome, msg.parsed.message_id if msg.parsed else "", detail=signal.reason)
+    except StageFailure as failure:
+        with db.atomic():
+            q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
+        env.spool.done(entry)
+        log.error("message %s quarantined #%s at stage %s: %s", entry.sha256[:12], q.id, failure.stage, failure.error)
+        return Outcome("quarantined", msg.parsed.message_id if msg.parsed else "", detail=str(failure), quarantine_id=q.id)
+    except pw.IntegrityError:
+        # a concurrent process stored the same message between our check and our insert
+        env.spool.done(entry)
+        return Outcome("duplicate", msg.parsed.message_id if msg.parsed else "")
+    except pw.OperationalError as exc:
+        raise TransientError(f"database: {exc}") from exc
+    env.spool.done(entry)
+    assert msg.parsed is not None
+    log.info("message %s stored on ticket #%s (%s)", msg.parsed.message_id, msg.ticket_id, msg.thread_signal)
+    return Outcome("stored", msg.parsed.message_id, msg.ticket_id, msg.created, msg.thread_signal)
+
+
+def drain(env: Env, limit: int | None = None) -> list[Outcome]:
+    """Process queued entries until the queue is empty (or `limit` were done)."""
+    outcomes: list[Outcome] = []
+    for name in env.spool.pending():
+        if limit is not None and len(outcomes) >= limit:
+            break
+        entry = env.spool.claim(name)
+        if entry is None:
+            continue  # another worker took it
+        try:
+            outcomes.append(process_entry(entry, env))
+        except TransientError:
+            env.spool.release(entry)
+            raise
+    return outcomes

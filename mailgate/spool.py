@@ -1,0 +1,187 @@
+"""The raw spool: the first durability point of every message.
+
+Layout under the spool directory:
+  raw/ab/<sha256>        the bytes exactly as received, immutable, content-addressed
+  queue/<entry>.json     a message waiting to be processed (source, recipients, attempts)
+  processing/<entry>     claimed by a worker; left behind by a crash, recovered on start-up
+  daemon.lock            flock'ed by a running daemon, so `mailgate deliver` only spools
+
+Every write is file → fsync → rename → fsync(directory), so once `accept()` returns the
+message survives kill -9 and power loss. This module imports nothing heavy: the MTA pipe
+path (`mailgate deliver`) must start fast.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mailgate.errors import TransientError
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class SpoolEntry:
+    name: str
+    sha256: str
+    source: str
+    recipients: tuple[str, ...] = ()
+    received_at: float = 0.0
+    attempts: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class Spool:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.raw_dir = self.root / "raw"
+        self.queue_dir = self.root / "queue"
+        self.processing_dir = self.root / "processing"
+        self._made = False
+
+    def _ensure(self) -> None:
+        if not self._made:
+            for d in (self.raw_dir, self.queue_dir, self.processing_dir):
+                d.mkdir(parents=True, exist_ok=True)
+            self._made = True
+
+    def raw_path(self, sha256: str) -> Path:
+        return self.raw_dir / sha256[:2] / sha256
+
+    def store_raw(self, raw: bytes) -> str:
+        """Store bytes content-addressed; returns the SHA-256. Idempotent."""
+        self._ensure()
+        sha = hashlib.sha256(raw).hexdigest()
+        path = self.raw_path(sha)
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            _write_durably(path, raw)
+        return sha
+
+    def accept(self, raw: bytes, source: str, recipients: tuple[str, ...] = (), **extra: object) -> SpoolEntry:
+        """Durably store a message and queue it. Only after this returns may anyone say 250.
+
+        Raises TransientError when the disk cannot take it, so callers answer 451 / exit 75.
+        """
+        try:
+            sha = self.store_raw(raw)
+            now = time.time()
+            name = f"{time.time_ns():020d}-{sha[:16]}-{os.getpid()}-{os.urandom(3).hex()}.json"
+            entry = SpoolEntry(name, sha, source, tuple(recipients), now, 0, dict(extra))
+            _write_durably(self.queue_dir / name, json.dumps(asdict(entry)).encode())
+            return entry
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+                raise TransientError(f"spool cannot store message: {reason}") from exc
+            raise TransientError(f"spool error: {reason}") from exc
+
+    def read_raw(self, sha256: str) -> bytes:
+        return self.raw_path(sha256).read_bytes()
+
+    def pending(self) -> list[str]:
+        """Queue entry names, oldest first."""
+        self._ensure()
+        return sorted(n for n in os.listdir(self.queue_dir) if n.endswith(".json"))
+
+    def backlog(self) -> int:
+        self._ensure()
+        return len(self.pending()) + len(os.listdir(self.processing_dir))
+
+    def claim(self, name: str) -> SpoolEntry | None:
+        """Move an entry to processing/ (atomic, so two workers never take the same one) and
+        count the attempt durably before any work starts: a message that kills the process
+        is recognised on the next start by its attempt count."""
+        src = self.queue_dir / name
+        dst = self.processing_dir / name
+        try:
+            os.rename(src, dst)
+        except FileNotFoundError:
+            return None
+        data = json.loads(dst.read_bytes())
+        data["attempts"] = int(data.get("attempts", 0)) + 1
+        _write_durably(dst, json.dumps(data).encode())
+        data["recipients"] = tuple(data.get("recipients", ()))
+        return SpoolEntry(**data)
+
+    def done(self, entry: SpoolEntry) -> None:
+        """The second durability point has passed (database commit): forget the entry."""
+        try:
+            os.unlink(self.processing_dir / entry.name)
+        except FileNotFoundError:
+            pass
+
+    def release(self, entry: SpoolEntry) -> None:
+        """Put a claimed entry back (transient failure): it will be retried."""
+        try:
+            os.rename(self.processing_dir / entry.name, self.queue_dir / entry.name)
+        except FileNotFoundError:
+            pass
+
+    def recover(self) -> int:
+        """On start-up: entries a dead process was working on go back to the queue."""
+        self._ensure()
+        names = [n for n in os.listdir(self.processing_dir) if n.endswith(".json")]
+        for n in names:
+            os.rename(self.processing_dir / n, self.queue_dir / n)
+        return len(names)
+
+    # --- daemon presence, so the MTA pipe can hand off instead of processing inline ---
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "daemon.lock"
+
+    def hold_daemon_lock(self) -> int:
+        """Take the daemon lock; returns the fd to keep open. Raises if another daemon runs."""
+        self._ensure()
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"another mailgate daemon holds {self.lock_path}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return fd
+
+    def daemon_running(self) -> bool:
+        if not self.lock_path.exists():
+            return False
+        fd = os.open(self.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False

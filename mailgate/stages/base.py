@@ -1,0 +1,54 @@
+"""The data handed between stages and the contract each stage fulfils."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from mailgate.parse import ParsedMessage
+from mailgate.spool import SpoolEntry
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from mailgate.clean import CleanText
+    from mailgate.config import QueueSettings, Settings
+    from mailgate.spool import Spool
+
+
+@dataclass
+class Inbound:
+    """One message on its way through the pipeline."""
+
+    entry: SpoolEntry
+    raw: bytes
+    parsed: ParsedMessage | None = None
+    auto_class: str = ""  # "" for a person's mail; auto-reply | bounce | list | ...
+    queue: QueueSettings | None = None
+    clean: CleanText | None = None
+    ticket_id: int | None = None
+    thread_signal: str = ""
+    token_person_id: int | None = None  # person bound to a valid reply token
+    link_to: list[tuple[int, str]] = field(default_factory=list)  # (ticket, kind) to link
+    notes: list[str] = field(default_factory=list)  # said in the acknowledgement
+    created: bool = False
+    message_row_id: int | None = None
+    outcome: str = ""
+
+
+@dataclass
+class Env:
+    """What stages need from the outside world, built once by the composition root."""
+
+    settings: Settings
+    spool: Spool
+    templates: Environment
+    clock: Callable[[], datetime]
+
+
+class Stage(Protocol):
+    name: str
+
+    def __call__(self, msg: Inbound, env: Env) -> None: ...

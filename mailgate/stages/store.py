@@ -1,0 +1,81 @@
+"""Store the message on its ticket (creating the ticket when there is none)."""
+
+from __future__ import annotations
+
+from mailgate.attachments import store_attachment
+from mailgate.db.models import Attachment, Event, Message, Nosy, Queue, Ticket, TicketLink
+from mailgate.people import person_for
+from mailgate.stages.base import Env, Inbound
+from mailgate.subject import clean_subject
+
+
+def add_nosy(ticket: Ticket, address: str, name: str = "") -> bool:
+    person = person_for(address, name)
+    _, created = Nosy.get_or_create(ticket=ticket, person=person)
+    return created
+
+
+def record_event(ticket: Ticket, actor: str, field: str, old: object, new: object,
+                 message: Message | None, env: Env) -> Event:
+    return Event.create(ticket=ticket, actor=actor, field=field,
+                        old=None if old is None else str(old), new=None if new is None else str(new),
+                        message=message, at=env.clock().replace(tzinfo=None))
+
+
+class Store:
+    name = "store"
+
+    def __call__(self, msg: Inbound, env: Env) -> None:
+        p = msg.parsed
+        assert p is not None and msg.queue is not None
+        settings = env.settings
+        now = env.clock().replace(tzinfo=None)
+        sender = person_for(p.from_addr or "unknown@invalid", p.from_name)
+        if msg.ticket_id is None:
+            queue, _ = Queue.get_or_create(name=msg.queue.name, defaults={"address": msg.queue.address})
+            ticket = Ticket.create(
+                queue=queue, subject=clean_subject(p.subject, settings.gateway.subject_tag),
+                status="new", priority=msg.queue.default_priority, requester=sender,
+                root_message_id=p.message_id, created_at=now, updated_at=now,
+            )
+            msg.ticket_id, msg.created = ticket.id, True
+        else:
+            ticket = Ticket.get_by_id(msg.ticket_id)
+        clean = msg.clean
+        row = Message.create(
+            ticket=ticket, message_id=p.message_id, content_hash=p.content_hash, direction="in",
+            sender=p.from_addr, sender_name=p.from_name, recipients=p.recipients,
+            date=p.date.replace(tzinfo=None) if p.date else None, subject=p.subject,
+            body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
+            signature=clean.signature if clean else "", html=_safe_html(p.text_html),
+            raw_sha256=msg.entry.sha256, source=msg.entry.source, thread_signal=msg.thread_signal,
+            auto_class=msg.auto_class, created_at=now,
+        )
+        msg.message_row_id = row.id
+        for att in p.attachments:
+            sha = store_attachment(env.settings.attachments_dir, att.payload)
+            Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
+                              size=len(att.payload), sha256=sha, content_id=att.content_id)
+        if msg.created:
+            record_event(ticket, p.from_addr, "created", None, ticket.subject, row, env)
+            add_nosy(ticket, p.from_addr, p.from_name)
+            for other, kind in msg.link_to:
+                TicketLink.create(ticket=ticket, other=other, kind=kind)
+                record_event(ticket, "system", "link", None, f"#{other}", row, env)
+        elif not msg.auto_class:
+            self._reopen_if_resolved(ticket, row, p.from_addr, env)
+        ticket.updated_at = now
+        ticket.save()
+
+    def _reopen_if_resolved(self, ticket: Ticket, row: Message, actor: str, env: Env) -> None:
+        if ticket.status == "resolved" and env.settings.threading.reopen_resolved:
+            record_event(ticket, actor, "status", ticket.status, "open", row, env)
+            ticket.status = "open"
+
+
+def _safe_html(html: str) -> str:
+    if not html:
+        return ""
+    from mailgate.clean import sanitize_html
+
+    return sanitize_html(html)

@@ -1,0 +1,64 @@
+"""Tickets, outbox and quarantine as plain dicts: the stable JSON contract of the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mailgate.db.models import Attachment, Event, Message, Nosy, Outbox, Person, Quarantine, Ticket
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() + "Z" if dt and dt.tzinfo is None else (dt.isoformat() if dt else None)
+
+
+def _addr(person: Person | None) -> str | None:
+    return person.address if person else None
+
+
+def ticket_summary(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id, "subject": t.subject, "status": t.status, "priority": t.priority,
+        "queue": t.queue.name, "owner": _addr(t.owner), "requester": _addr(t.requester),
+        "created_at": _iso(t.created_at), "updated_at": _iso(t.updated_at),
+    }
+
+
+def message_dict(m: Message) -> dict[str, Any]:
+    return {
+        "message_id": m.message_id, "direction": m.direction, "from": m.sender,
+        "to": m.recipients or [], "date": _iso(m.date), "subject": m.subject, "body": m.body,
+        "quoted": m.quoted, "signature": m.signature, "thread_signal": m.thread_signal,
+        "auto_class": m.auto_class,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256, "content_id": a.content_id or None}
+            for a in Attachment.select().where(Attachment.message == m).order_by(Attachment.id)
+        ],
+    }
+
+
+def ticket_detail(t: Ticket) -> dict[str, Any]:
+    data = ticket_summary(t)
+    data["parent"] = t.parent_id
+    data["children"] = [c.id for c in Ticket.select(Ticket.id).where(Ticket.parent == t).order_by(Ticket.id)]
+    data["nosy"] = [n.person.address for n in Nosy.select(Nosy, Person).join(Person).where(Nosy.ticket == t).order_by(Person.address)]
+    data["messages"] = [message_dict(m) for m in Message.select().where(Message.ticket == t).order_by(Message.id)]
+    data["events"] = [
+        {"at": _iso(e.at), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new,
+         "message_id": e.message.message_id if e.message_id else None}
+        for e in Event.select().where(Event.ticket == t).order_by(Event.id)
+    ]
+    data["links"] = [{"ticket": lk.other_id, "kind": lk.kind} for lk in t.links]
+    return data
+
+
+def outbox_dict(o: Outbox) -> dict[str, Any]:
+    return {"id": o.id, "ticket": o.ticket_id, "kind": o.kind, "recipients": o.recipients or [],
+            "state": o.state, "attempts": o.attempts, "last_error": o.last_error or None,
+            "message": o.message}
+
+
+def quarantine_dict(q: Quarantine) -> dict[str, Any]:
+    return {"id": q.id, "sha256": q.raw_sha256, "source": q.source, "recipients": q.recipients or [],
+            "stage": q.stage, "error": q.error, "state": q.state, "created_at": _iso(q.created_at)}
