@@ -76,45 +76,72 @@ def quarantine(entry: SpoolEntry, stage: str, error: str, tb: str = "") -> Quara
                              stage=stage, error=error, traceback=tb)
 
 
-def process_entry(entry: SpoolEntry, env: Env) -> Outcome:
-    """Process one claimed spool entry to its end. Raises TransientError to leave it queued."""
+def prepare(msg: Inbound, env: Env) -> PolicyOutcome | StageFailure | None:
+    """Run the pure stages (no database). Safe to run in a worker process: the returned
+    signal or failure travels back with the message instead of being raised there."""
+    try:
+        _run(PURE_STAGES, msg, env)
+    except (PolicyOutcome, StageFailure) as exc:
+        return exc
+    return None
+
+
+def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = None) -> Outcome:
+    """Run the database stages in one transaction and forget the spool entry after commit.
+    Raises TransientError to leave the entry queued."""
     db = database_proxy.obj
-    raw = env.spool.read_raw(entry.sha256)
-    if entry.attempts > MAX_ATTEMPTS:
+    entry = msg.entry
+    mid = msg.parsed.message_id if msg.parsed else ""
+    try:
+        if early is not None:
+            raise early
         with db.atomic():
-            q = quarantine(entry, "process", f"crashed the process {entry.attempts - 1} times; not retried automatically")
+            _run(DB_STAGES, msg, env)
+    except PolicyOutcome as signal:
+        log.info("message %s %s: %s", mid or entry.sha256[:12], signal.outcome, signal.reason)
+        env.spool.done(entry)
+        return Outcome(signal.outcome, mid, detail=signal.reason)
+    except StageFailure as failure:
+        with db.atomic():
+            q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
+        env.spool.done(entry)
+        log.error("message %s quarantined #%s at stage %s: %s", mid or entry.sha256[:12], q.id,
+                  failure.stage, failure.error)
+        return Outcome("quarantined", mid, detail=str(failure), quarantine_id=q.id)
+    except pw.IntegrityError:
+        # a concurrent process stored the same message between our check and our insert
+        env.spool.done(entry)
+        return Outcome("duplicate", mid)
+    except pw.OperationalError as exc:
+        raise TransientError(f"database: {exc}") from exc
+    env.spool.done(entry)
+    log.info("message %s stored on ticket #%s (%s)", mid, msg.ticket_id, msg.thread_signal)
+    return Outcome("stored", mid, msg.ticket_id, msg.created, msg.thread_signal)
+
+
+def precheck(entry: SpoolEntry, raw: bytes, env: Env) -> Outcome | None:
+    """Outcomes decided before any stage runs: too many attempts, or already stored."""
+    if entry.attempts > MAX_ATTEMPTS:
+        with database_proxy.obj.atomic():
+            q = quarantine(entry, "process",
+                           f"crashed the process {entry.attempts - 1} times; not retried automatically")
         env.spool.done(entry)
         return Outcome("quarantined", detail=q.error, quarantine_id=q.id)
     existing = _already_stored(raw)
     if existing is not None:
         env.spool.done(entry)
         return Outcome("duplicate", existing.message_id, existing.ticket_id)
+    return None
+
+
+def process_entry(entry: SpoolEntry, env: Env) -> Outcome:
+    """Process one claimed spool entry to its end. Raises TransientError to leave it queued."""
+    raw = env.spool.read_raw(entry.sha256)
+    decided = precheck(entry, raw, env)
+    if decided is not None:
+        return decided
     msg = Inbound(entry=entry, raw=raw)
-    try:
-        _run(PURE_STAGES, msg, env)
-        with db.atomic():
-            _run(DB_STAGES, msg, env)
-    except PolicyOutcome as signal:
-        log.info("message %s %s: %s", msg.parsed.message_id if msg.parsed else entry.sha256[:12],
-                 signal.outcome, signal.reason)
-        env.spool.done(entry)
-        return Outcome(signal.outcome, msg.parsed.message_id if msg.parsed else "", detail=signal.reason)
-    except StageFailure as failure:
-        with db.atomic():
-            q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
-        env.spool.done(entry)
-        log.error("message %s quarantined #%s at stage %s: %s", entry.sha256[:12], q.id, failure.stage, failure.error)
-        return Outcome("quarantined", msg.parsed.message_id if msg.parsed else "", detail=str(failure), quarantine_id=q.id)
-    except pw.IntegrityError:
-        # a concurrent process stored the same message between our check and our insert
-        env.spool.done(entry)
-        return Outcome("duplicate", msg.parsed.message_id if msg.parsed else "")
-    except pw.OperationalError as exc:
-        raise TransientError(f"database: {exc}") from exc
-    env.spool.done(entry)
-    assert msg.parsed is not None
-    log.info("message %s stored on ticket #%s (%s)", msg.parsed.message_id, msg.ticket_id, msg.thread_signal)
-    return Outcome("stored", msg.parsed.message_id, msg.ticket_id, msg.created, msg.thread_signal)
+    return finish(msg, env, prepare(msg, env))
 
 
 def drain(env: Env, limit: int | None = None) -> list[Outcome]:
