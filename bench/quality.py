@@ -58,6 +58,7 @@ class Row:
     cases: int = 0
     exact: int = 0
     crashes: int = 0
+    skipped: int = 0  # inputs another stage could not produce (e.g. parse errors)
     failures: list[dict] = field(default_factory=list)
 
     def check(self, name: str, run: Callable[[], CleanText], ok: Callable[[CleanText], bool],
@@ -205,8 +206,14 @@ def bench_parsed() -> list[Row]:
         for path in files:
             raw = path.read_bytes()
 
-            def run(raw: bytes = raw) -> CleanText:
+            try:
                 msg = parse_message(raw)
+            except Exception as exc:  # noqa: BLE001 - the parser's bug, not the cleaner's
+                row.skipped += 1
+                row.failures.append({"case": str(path.name), "parse_error": repr(exc)})
+                continue
+
+            def run(msg=msg) -> CleanText:
                 return clean_text(msg.text_plain, msg.text_html)
 
             row.check(str(path.relative_to(CORPUS / corpus)), run, lambda ct: True)
@@ -222,19 +229,19 @@ def main() -> int:
     t0 = time.perf_counter()
     rows = bench_talon() + bench_willdurand() + bench_crisp() + bench_parsed()
     elapsed = time.perf_counter() - t0
-    header = f"{'corpus':<22} {'category':<38} {'cases':>5} {'exact':>5} {'crash':>5} {'pct':>7}  target"
+    header = f"{'corpus':<22} {'category':<38} {'cases':>5} {'exact':>5} {'crash':>5} {'pct':>7}  target  (skipped)"
     print(header)
     print("-" * len(header))
     for r in rows:
         pct = 100.0 * r.exact / r.cases if r.cases else 0.0
         print(f"{r.corpus:<22} {r.category:<38} {r.cases:>5} {r.exact:>5} {r.crashes:>5} "
-              f"{pct:>6.1f}%  {r.target or 'info'}")
+              f"{pct:>6.1f}%  {r.target or 'info':<6}" + (f"  ({r.skipped} parse errors)" if r.skipped else ""))
     print(f"({elapsed:.1f} s)")
     if verbose:
         for r in rows:
             for f in r.failures:
                 print(f"\n## {r.corpus} / {r.category} / {f['case']}")
-                for k in ("expected", "got", "crash"):
+                for k in ("expected", "got", "crash", "parse_error"):
                     if k in f:
                         print(f"-- {k}:\n{f[k]}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +249,7 @@ def main() -> int:
         "seconds": round(elapsed, 2),
         "rows": [{
             "corpus": r.corpus, "category": r.category, "target": r.target, "cases": r.cases,
-            "exact": r.exact, "crashes": r.crashes, "failures": r.failures,
+            "exact": r.exact, "crashes": r.crashes, "skipped": r.skipped, "failures": r.failures,
         } for r in rows],
     }, indent=1, ensure_ascii=False))
     return 0

@@ -38,6 +38,11 @@ RE_OPENER = re.compile(rf"^(?:{_OPENER_ALT})\s", re.I)
 # so demand an address right before the final colon and a digit somewhere (a date).
 RE_ADDR_COLON_END = re.compile(r"(?:<[^<>\s]*@[^<>\s]*>|\([^()\s]*@[^()\s]*\)|\S+@\S+)\s*[:：]\s*$")
 RE_DIGIT = re.compile(r"\d")
+_RE_ANGLE_OPEN = re.compile(r"<\s+")
+_RE_ANGLE_CLOSE = re.compile(r"\s+>")
+_RE_BROKEN_ADDR_END = re.compile(r"^\s*>\s*[:：]\s*$")
+# "20.10.2017 ...", "pe 20. lokakuuta", "tir. 18. apr.", "ср, 30 апр.", "Wednesday, 17 ..."
+_RE_DATE_START = re.compile(r"^(?:\d|[^\W\d_]{1,10}\.?,?\s+\d)")
 
 # "-----Original Message-----" and its translations.
 _ORIGINAL = (
@@ -116,9 +121,11 @@ def is_separator(line: str) -> bool:
     return bool(RE_SEPARATOR.match(line))
 
 
-def _is_attribution(text: str, multi_line: bool) -> bool:
+def _is_attribution(text: str) -> bool:
     """One candidate attribution (possibly several lines joined with spaces)."""
-    text = text.strip()
+    # Zoho wraps it in dashes: "---- On <date> <addr> wrote ----".
+    text = text.strip().strip("-").strip()
+    text = _RE_ANGLE_OPEN.sub("<", _RE_ANGLE_CLOSE.sub(">", text))
     if not text or len(text) > MAX_ATTRIBUTION_CHARS or text.startswith(">"):
         return False
     has_date_or_addr = bool(RE_DIGIT.search(text) or RE_HAS_ADDR.search(text))
@@ -132,12 +139,26 @@ def _is_attribution(text: str, multi_line: bool) -> bool:
     return False
 
 
+def _looks_like_attribution_start(line: str) -> bool:
+    """First line of a wrapped attribution: "On ...", a date, "pe 20. ...", or cut at "<"."""
+    line = line.strip()
+    return bool(
+        RE_OPENER.match(line)
+        or _RE_DATE_START.match(line)
+        or line.endswith(("<", "("))
+    )
+
+
 def _attribution_len(lines: list[str], i: int) -> int:
     for k in range(1, MAX_ATTRIBUTION_LINES + 1):
         chunk = lines[i : i + k]
         if len(chunk) < k or any(not c.strip() for c in chunk):
             return 0
-        if _is_attribution(" ".join(c.strip() for c in chunk), multi_line=k > 1):
+        # Continuation lines may not be quoted, except a lone ">:" left over from a wrapped
+        # "<address\n>:" (Gmail).
+        if any(c.lstrip().startswith(">") and not _RE_BROKEN_ADDR_END.match(c) for c in chunk[1:]):
+            return 0
+        if _is_attribution(" ".join(c.strip() for c in chunk)):
             return k
     return 0
 
@@ -176,7 +197,7 @@ def splitter_length(lines: list[str], i: int) -> int:
     if n:
         return n
     k = _attribution_len(lines, i)
-    if k > 1:
+    if k > 1 and not _looks_like_attribution_start(line):
         for j in range(i + 1, i + k):
             if _attribution_len(lines, j) or _header_block_len(lines, j):
                 return 0

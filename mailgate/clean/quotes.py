@@ -36,10 +36,8 @@ def _is_quoted(line: str) -> bool:
 def cut_reply_marker(text: str) -> tuple[str, str]:
     """Cut from our own outgoing reply marker (and the attribution right above it)."""
     lines = text.split("\n")
-    for idx, line in enumerate(lines):
-        if _RE_REPLY_MARKER.search(line):
-            break
-    else:
+    idx = next((i for i, line in enumerate(lines) if _RE_REPLY_MARKER.search(line)), -1)
+    if idx < 0:
         return text, ""
     start = idx
     # Walk up over blank (or blank quoted) lines to find the "On ... wrote:" of this quote.

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import types
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 # "Sent from my iPhone", "Get Outlook for iOS", "Von meinem iPhone gesendet" ... Only short
@@ -29,8 +32,8 @@ _RE_MOBILE = re.compile(r"^\s*(?:{})\b".format("|".join(_MOBILE_PREFIXES)), re.I
 _RE_ANGLE_URL = re.compile(r"<[^<>\s]+>|\(https?://[^)\s]+\)")
 _MOBILE_MAX_LEN = 60
 
-# "-- " is the standard delimiter (RFC 3676); "--" and "__________" (mailing-list footers) too.
-_RE_DELIMITER = re.compile(r"^(?:--|-- |_{4,})\s*$")
+# "-- " is the standard delimiter (RFC 3676); "--" and "______" (mailing-list footers) too.
+_RE_DELIMITER = re.compile(r"^(?:--|-- |_{2,})\s*$")
 
 # Sign-off words talon's regex does not know; a line made only of one of them.
 _SIGN_OFFS = (
@@ -53,10 +56,24 @@ _TAIL_LINE_MAX_LEN = 60
 
 @functools.cache
 def _bruteforce() -> Any:
-    # Imported on first use: importing talon pulls in scikit-learn (~1 s), which callers that
-    # only need `CleanText` should not pay for.
-    from talon.signature.bruteforce import extract_signature
+    """talon's regex-only signature extractor, imported on first use.
 
+    Importing talon pulls in scikit-learn (~1 s), which callers that only need `CleanText`
+    should not pay for. On current scikit-learn, `talon/signature/__init__.py` raises while
+    importing its ML classifier (`sklearn.externals.joblib` is gone). `import talon` swallows
+    that error and leaves the already-loaded `bruteforce` submodule behind, which is what the
+    second import finds. If a talon release stops doing that, register the package without
+    running its __init__ so the pure-regex submodule can still load; the ML model stays unused.
+    """
+    import talon
+
+    try:
+        from talon.signature.bruteforce import extract_signature
+    except ImportError:
+        pkg = types.ModuleType("talon.signature")
+        pkg.__path__ = [str(Path(talon.__file__).parent / "signature")]
+        sys.modules.setdefault("talon.signature", pkg)
+        from talon.signature.bruteforce import extract_signature
     return extract_signature
 
 
