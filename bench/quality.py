@@ -236,6 +236,13 @@ def main() -> int:
         pct = 100.0 * r.exact / r.cases if r.cases else 0.0
         print(f"{r.corpus:<22} {r.category:<38} {r.cases:>5} {r.exact:>5} {r.crashes:>5} "
               f"{pct:>6.1f}%  {r.target or 'info':<6}" + (f"  ({r.skipped} parse errors)" if r.skipped else ""))
+    print("-" * len(header))
+    # The targets are per corpus, over all of its targeted rows together.
+    for corpus in dict.fromkeys(r.corpus for r in rows if r.target):
+        tr = [r for r in rows if r.corpus == corpus and r.target]
+        cases, exact = sum(r.cases for r in tr), sum(r.exact for r in tr)
+        print(f"{corpus:<22} {'targeted rows together':<38} {cases:>5} {exact:>5} "
+              f"{sum(r.crashes for r in tr):>5} {100.0 * exact / cases:>6.1f}%  {tr[0].target}")
     print(f"({elapsed:.1f} s)")
     if verbose:
         for r in rows:

@@ -23,6 +23,8 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIP_TAGS = frozenset("head script style title noscript template object iframe svg".split())
 _RE_SPACES = re.compile(r"[ \t\r\n\f\v\u200b]+")
+# Spaces inside <pre> are protected from the line stripping in _tree_to_text.
+_PRE_SPACE = "\x01"
 
 # Containers that hold quoted history in clients talon does not cover (or covers only partly).
 _QUOTE_XPATH = (
@@ -57,12 +59,16 @@ def _parse(html: str) -> Any:
         return None
 
 
+def _ws(text: str, pre: bool) -> str:
+    return text.replace(" ", _PRE_SPACE) if pre else _RE_SPACES.sub(" ", text)
+
+
 def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
     tag = node.tag if isinstance(node.tag, str) else ""
     tag = tag.rsplit("}", 1)[-1].lower()
     if tag in _SKIP_TAGS or node.tag is etree.Comment or node.tag is etree.ProcessingInstruction:
         if node.tail:
-            out.append(node.tail if pre else _RE_SPACES.sub(" ", node.tail))
+            out.append(_ws(node.tail, pre))
         return
     block = tag in _BLOCK_TAGS
     if block:
@@ -75,7 +81,7 @@ def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
         out.append(" ")
     in_pre = pre or tag == "pre"
     if node.text:
-        out.append(node.text if in_pre else _RE_SPACES.sub(" ", node.text))
+        out.append(_ws(node.text, in_pre))
     for child in node:
         _text_of(child, out, in_pre)
     if tag == "a":
@@ -90,7 +96,7 @@ def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
     elif block:
         out.append("\n")
     if node.tail:
-        out.append(node.tail if pre else _RE_SPACES.sub(" ", node.tail))
+        out.append(_ws(node.tail, pre))
 
 
 def _tree_to_text(root: Any) -> str:
@@ -98,7 +104,7 @@ def _tree_to_text(root: Any) -> str:
     body = root.find(".//body")
     _text_of(body if body is not None else root, out)
     text = "".join(out).replace("\xa0", " ")
-    lines = [line.strip(" ") for line in text.split("\n")]
+    lines = [line.strip(" ").replace(_PRE_SPACE, " ").rstrip() for line in text.split("\n")]
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip("\n")
