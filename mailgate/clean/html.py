@@ -141,20 +141,17 @@ def _cut_containers(root: Any) -> bool:
             node.tail = None
             parent.remove(node)
             removed = True
-    # A bare <hr> (Outlook/Windows Mail "reply separated by hr") starts the quote.
+    # A bare <hr> (Outlook/Windows Mail "reply separated by hr") starts the quote, unless
+    # nothing would be left above it.
     for hr in root.xpath("//body//hr"):
         parent = hr.getparent()
         if parent is None:
             continue
-        before = _tree_to_text(root)
-        siblings = list(hr.itersiblings())
-        for sib in siblings:
+        for sib in list(hr.itersiblings()):
             parent.remove(sib)
         hr.tail = None
         parent.remove(hr)
-        if not _tree_to_text(root).strip():
-            return removed  # nothing left above the rule: it was not a separator
-        removed = removed or bool(before)
+        removed = True
         break
     return removed
 
