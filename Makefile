@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_STAMP := $(VENV)/.debs-installed
-DEB_PACKAGES := dovecot-imapd
+# dovecot-imapd: a real IMAP server for IMAP tests; postgresql: a real server for the store tests
+DEB_PACKAGES := dovecot-imapd postgresql
 
 .PHONY: run test venv debs lint demo clean-store
 
@@ -23,7 +24,7 @@ venv: $(STAMP)
 
 # Debian packages the tests use (a real Dovecot for IMAP tests). Installed once per machine.
 $(DEB_STAMP): Makefile
-	@if ! command -v dovecot >/dev/null 2>&1; then \
+	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	fi

@@ -1,0 +1,59 @@
+"""The same pipeline on a real PostgreSQL server (the multi-node store)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE_CONFIG, ROOT, Gateway, fixture_bytes
+from tests.pg import PostgresServer, pg_bindir
+
+pytestmark = pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_gateway(tmp_path: Path, postgres: PostgresServer) -> Gateway:
+    url = postgres.create_database(f"mg_{uuid.uuid4().hex[:12]}")
+    config = tmp_path / "mailgate.toml"
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path)
+    config.write_text(text.replace('database = "sqlite:///store/mailgate.db"', f'database = "{url}"'))
+    return Gateway(tmp_path, config)
+
+
+def test_new_mail_reply_and_duplicate_on_postgres(pg_gateway: Gateway) -> None:
+    import email
+
+    raw = fixture_bytes("new_plain.eml")
+    assert pg_gateway.deliver(raw).exit_code == 0
+    assert pg_gateway.deliver(raw).exit_code == 0  # same bytes: stored once
+    [ack] = pg_gateway.outbox()
+    ack_id = email.message_from_string(ack["message"])["Message-ID"]
+    reply = (f"From: bob.jones@customer.example\r\nTo: helpdesk@example.com\r\nSubject: Re: printer\r\n"
+             f"Message-ID: <pg-reply@customer.example>\r\nIn-Reply-To: {ack_id}\r\n\r\nStill broken.\r\n").encode()
+    assert pg_gateway.deliver(reply).exit_code == 0
+    [t] = pg_gateway.tickets()
+    inbound = [m for m in pg_gateway.ticket(t["id"])["messages"] if m["direction"] == "in"]
+    assert [m["body"] for m in inbound][1] == "Still broken."
+    assert len(inbound) == 2
+
+
+def test_unreachable_postgres_is_a_temporary_failure(tmp_path: Path) -> None:
+    from tests.pg import free_port
+
+    config = tmp_path / "mailgate.toml"
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path)
+    config.write_text(text.replace('database = "sqlite:///store/mailgate.db"',
+                                   f'database = "postgresql://nobody@127.0.0.1:{free_port()}/none"'))
+    result = Gateway(tmp_path, config).cli("ticket", "list")
+    assert result.exit_code == 75
+    assert "temporary failure: database" in result.stderr
