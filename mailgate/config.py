@@ -79,6 +79,62 @@ class RelaySettings:
 
 
 @dataclass(frozen=True)
+class SmtpListenSettings:
+    """One SMTP-style listener ([listen.smtp]); LMTP uses the same keys."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2525
+    hostname: str = ""  # name in the greeting; "" = this machine's FQDN
+    max_sessions: int = 100  # more concurrent connections get 421 and are closed
+    max_recipients: int = 100  # further RCPTs in one transaction get 452 (the client sends them later)
+    timeout: float = 300.0  # idle seconds before the session is closed (RFC 5321 4.5.3.2)
+    tls_cert: str = ""  # PEM certificate + key: offer STARTTLS
+    tls_key: str = ""
+    require_starttls: bool = False
+    auth_users_file: str = ""  # "user:password" lines: offer AUTH PLAIN/LOGIN (over TLS only)
+    auth_required: bool = False
+
+
+@dataclass(frozen=True)
+class LmtpListenSettings(SmtpListenSettings):
+    enabled: bool = False
+    port: int = 2424
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    smtp: SmtpListenSettings = field(default_factory=SmtpListenSettings)
+    lmtp: LmtpListenSettings = field(default_factory=LmtpListenSettings)
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    grace_period: float = 10.0  # SIGTERM: seconds to finish the message in hand before exiting
+    log_format: str = "text"  # text | json (the --log-format option overrides it)
+    spool_poll_interval: float = 0.25  # seconds between scans for mail queued by `mailgate deliver`
+    heartbeat_interval: float = 30.0  # seconds between heartbeats that `mailgate status` shows
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    name: str
+    host: str
+    user: str
+    port: int = 993
+    tls: bool = True
+    password: str = ""
+    password_file: str = ""  # read at start-up and on SIGHUP; wins over password
+    folder: str = "INBOX"
+    move_to: str = ""  # move processed mail to this folder; "" = set `flag` instead
+    flag: str = "\\Seen"  # set on processed mail when move_to is empty; a keyword works too
+    queue: str = ""  # queue name the mail is for; "" = decided by its headers
+    idle: bool = True  # use IDLE when the server offers it, else poll
+    poll_interval: float = 60.0  # seconds between polls (and between IDLE restarts at most 5x this)
+    timeout: float = 30.0  # seconds for connect and each command
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     gateway: GatewaySettings
@@ -88,6 +144,9 @@ class Settings:
     threading: ThreadingSettings = field(default_factory=ThreadingSettings)
     clean: CleanSettings = field(default_factory=CleanSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    imap: tuple[ImapSettings, ...] = ()
     templates: str = "templates"
     rules: str = "rules"
 
@@ -144,6 +203,8 @@ def _type_name(tp: Any) -> str:
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(tp):  # a nested table such as [listen.smtp]
+        return _build(tp, value, where)
     origin = typing.get_origin(tp)
     if origin is tuple:
         if not isinstance(value, list):
@@ -193,8 +254,11 @@ _SECTIONS: dict[str, type] = {
     "threading": ThreadingSettings,
     "clean": CleanSettings,
     "relay": RelaySettings,
+    "listen": ListenSettings,
+    "daemon": DaemonSettings,
 }
 _LISTS: dict[str, tuple[str, type]] = {"queue": ("queues", QueueSettings), "person": ("people", PersonSettings)}
+_LISTS["imap"] = ("imap", ImapSettings)
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
 
 
@@ -254,6 +318,49 @@ def _check_semantics(s: Settings) -> None:
     db = s.store.database
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
+    _check_daemon(s)
+
+
+def _check_daemon(s: Settings) -> None:
+    """[listen.*], [daemon] and [[imap]]: values that parse but cannot work."""
+    for kind in ("smtp", "lmtp"):
+        lst = getattr(s.listen, kind)
+        where = f"listen.{kind}"
+        if not 0 <= lst.port <= 65535:
+            raise ConfigError(f"{where}.port: expected 0 to 65535, got {lst.port}")
+        for key in ("max_sessions", "max_recipients"):
+            if getattr(lst, key) < 1:
+                raise ConfigError(f"{where}.{key}: expected a positive integer, got {getattr(lst, key)}")
+        if lst.timeout <= 0:
+            raise ConfigError(f"{where}.timeout: expected a positive number of seconds, got {lst.timeout}")
+        if bool(lst.tls_cert) != bool(lst.tls_key):
+            raise ConfigError(f"{where}.tls_key: tls_cert and tls_key must be given together")
+        if lst.require_starttls and not lst.tls_cert:
+            raise ConfigError(f"{where}.require_starttls: needs tls_cert and tls_key")
+        if lst.auth_required and not lst.auth_users_file:
+            raise ConfigError(f"{where}.auth_required: needs auth_users_file")
+    d = s.daemon
+    if d.log_format not in ("text", "json"):
+        raise ConfigError(f"daemon.log_format: expected text or json, got {d.log_format!r}")
+    for key in ("grace_period", "spool_poll_interval", "heartbeat_interval"):
+        if getattr(d, key) <= 0:
+            raise ConfigError(f"daemon.{key}: expected a positive number of seconds, got {getattr(d, key)}")
+    names: set[str] = set()
+    for i, acct in enumerate(s.imap):
+        where = f"imap[{i}]"
+        if not acct.name or acct.name in names:
+            raise ConfigError(f"{where}.name: expected a unique, non-empty account name, got {acct.name!r}")
+        names.add(acct.name)
+        if not 1 <= acct.port <= 65535:
+            raise ConfigError(f"{where}.port: expected 1 to 65535, got {acct.port}")
+        if not acct.password and not acct.password_file:
+            raise ConfigError(f"{where}.password: expected password or password_file")
+        if not acct.move_to and not acct.flag:
+            raise ConfigError(f"{where}.flag: expected move_to or flag, so processed mail is marked")
+        if acct.queue and s.queue_named(acct.queue) is None:
+            raise ConfigError(f"{where}.queue: unknown queue {acct.queue!r}")
+        if acct.poll_interval <= 0 or acct.timeout <= 0:
+            raise ConfigError(f"{where}.poll_interval: poll_interval and timeout must be positive")
 
 
 def config_path(explicit: str | None) -> Path:

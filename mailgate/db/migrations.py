@@ -8,15 +8,21 @@ from collections.abc import Callable
 import peewee as pw
 from playhouse.migrate import SchemaMigrator  # noqa: F401  (used by later migrations)
 
-from mailgate.db.models import ALL_MODELS, SchemaVersion
+from mailgate.db.models import ALL_MODELS, DAEMON_MODELS, SchemaVersion
 
 
 def _v1_initial(db: pw.Database) -> None:
     db.create_tables(ALL_MODELS, safe=True)
 
 
+def _v2_daemon(db: pw.Database) -> None:
+    """IMAP source keys and account state, scheduled jobs, daemon liveness (issue 5)."""
+    db.create_tables(DAEMON_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
+    (2, _v2_daemon),
 ]
 
 LATEST = MIGRATIONS[-1][0]

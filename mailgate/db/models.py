@@ -166,3 +166,59 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Outbox,
     Quarantine,
 )
+
+
+# --- the daemon (issue 5): IMAP source keys, timed jobs, liveness -------------------------
+
+
+class ImapSource(BaseModel):
+    """One IMAP message already taken into the spool. The unique (account, uidvalidity, uid)
+    makes a re-fetch after a crash between spool commit and move/flag harmless: it is only
+    acknowledged again. raw_sha256 recognises the same bytes after a UIDVALIDITY change."""
+
+    account = pw.CharField()
+    uidvalidity = pw.BigIntegerField()
+    uid = pw.BigIntegerField()
+    raw_sha256 = pw.CharField()
+    acked = pw.BooleanField(default=False)  # moved or flagged on the server
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("account", "uidvalidity", "uid"), True),
+            (("account", "raw_sha256"), False),
+        )
+
+
+class ImapAccountState(BaseModel):
+    account = pw.CharField(unique=True)
+    uidvalidity = pw.BigIntegerField(null=True)
+    last_sync_at = pw.DateTimeField(null=True)  # last completed fetch pass
+    last_error = pw.TextField(default="")  # "" while connected
+    fetched = pw.IntegerField(default=0)
+
+
+class ScheduledJob(BaseModel):
+    """A timed job's due time survives restarts; the daemon's scheduler runs due jobs."""
+
+    name = pw.CharField(unique=True)
+    next_run_at = pw.DateTimeField(index=True)
+    last_run_at = pw.DateTimeField(null=True)
+    last_status = pw.CharField(default="")  # ok | error
+    last_result = pw.TextField(default="")
+    runs = pw.IntegerField(default=0)
+    failures = pw.IntegerField(default=0)
+
+
+class DaemonState(BaseModel):
+    """One row per daemon (host:spool): what `mailgate status` reports as liveness."""
+
+    node = pw.CharField(unique=True)
+    pid = pw.IntegerField()
+    started_at = pw.DateTimeField(default=utcnow)
+    heartbeat_at = pw.DateTimeField(default=utcnow)
+    stopped_at = pw.DateTimeField(null=True)
+    processed = pw.IntegerField(default=0)  # messages finished since start
+
+
+DAEMON_MODELS: tuple[type[BaseModel], ...] = (ImapSource, ImapAccountState, ScheduledJob, DaemonState)
