@@ -8,19 +8,13 @@ import sys
 import click
 
 from mailgate.cli.context import Context, pass_ctx
-from mailgate.config import Settings
 from mailgate.errors import ConfigError, TransientError
+from mailgate.recipients import recipient_known
 from mailgate.spool import Spool
-from mailgate.tokens import parse_token, split_plus
 
 EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 65, 67, 75
 
-
-def recipient_known(settings: Settings, address: str) -> bool:
-    base, tag = split_plus(address)
-    if settings.queue_for_address(base) is None:
-        return False
-    return tag is None or parse_token(tag, settings.gateway.secret) is not None
+__all__ = ["deliver", "recipient_known"]
 
 
 @click.command()
