@@ -12,6 +12,8 @@ from mailgate.cli.deliver import deliver
 from mailgate.cli.importer import import_
 from mailgate.cli.outbox import outbox
 from mailgate.cli.quarantine import quarantine
+from mailgate.cli.serve import serve
+from mailgate.cli.status import status
 from mailgate.cli.tickets import process, ticket
 from mailgate.errors import ConfigError, MailgateError, TransientError
 
@@ -48,7 +50,7 @@ def cli(click_ctx: click.Context, config_path: str | None, verbose: bool) -> Non
     click_ctx.obj = Context(config_path, verbose)
 
 
-for command in (deliver, import_, ticket, outbox, quarantine, process):
+for command in (deliver, import_, ticket, outbox, quarantine, process, serve, status):
     cli.add_command(command)
 
 __all__ = ["cli", "main", "pass_ctx"]

@@ -1,0 +1,278 @@
+"""Fetch mail from an IMAP mailbox into the spool.
+
+The order is what makes it safe: fetch with BODY.PEEK[] (nothing changes on the server),
+commit the bytes to the spool, record the source key (account, UIDVALIDITY, UID), and only
+then move or flag the message. A crash anywhere re-fetches: a known source key means "just
+acknowledge it again", and a message spooled twice is stored once by the pipeline
+(Message-ID + content hash). After a UIDVALIDITY change the old keys no longer match, so a
+message is also recognised by the SHA-256 of its bytes and acknowledged without re-import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import aioimaplib
+import peewee as pw
+
+from mailgate.config import ImapSettings, Settings
+from mailgate.daemon.dbthread import DbThread
+from mailgate.db.models import ImapAccountState, ImapSource, utcnow
+from mailgate.spool import Spool
+
+log = logging.getLogger("mailgate.daemon.imap")
+
+BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_FETCH_UID = re.compile(rb"\bUID (\d+)\b")
+_SEARCH_KEYS = {"\\seen": "UNSEEN", "\\flagged": "UNFLAGGED", "\\answered": "UNANSWERED"}
+
+
+class ImapError(Exception):
+    """The server said NO/BAD (login failed, no such folder, ...)."""
+
+
+def search_criteria(account: ImapSettings) -> str:
+    """Which messages still need taking: everything left in the folder when processed mail is
+    moved away, else those without the flag."""
+    if account.move_to:
+        return "ALL"
+    key = _SEARCH_KEYS.get(account.flag.lower())
+    if key:
+        return key
+    if account.flag.startswith("\\"):
+        raise ImapError(f"flag {account.flag!r} cannot be searched for; use \\Seen, \\Flagged or a keyword")
+    return f"UNKEYWORD {account.flag}"
+
+
+def _ok(resp: aioimaplib.Response, what: str) -> aioimaplib.Response:
+    if resp.result != "OK":
+        text = b" ".join(line for line in resp.lines if isinstance(line, bytes)).decode("utf-8", "replace")
+        raise ImapError(f"{what}: {resp.result} {text}".strip())
+    return resp
+
+
+def fetched_body(resp: aioimaplib.Response, uid: int) -> bytes | None:
+    """The literal that follows '... FETCH (UID n BODY[] {size}' (unsolicited FETCH lines
+    about flags may come first)."""
+    lines = resp.lines
+    for i, line in enumerate(lines[:-1]):
+        if isinstance(line, bytes) and b"BODY[]" in line:
+            m = _FETCH_UID.search(line)
+            if m and int(m.group(1)) == uid and isinstance(lines[i + 1], bytearray | bytes):
+                return bytes(lines[i + 1])
+    return None
+
+
+class ImapFetcher:
+    def __init__(self, account: ImapSettings, settings: Callable[[], Settings], spool: Spool, db: DbThread,
+                 wake: Callable[[], None]) -> None:
+        self.account = account
+        self.settings = settings
+        self.spool = spool
+        self.db = db
+        self.wake = wake
+        self.in_outage = False
+        self.fetched = 0
+        self.source = f"imap:{account.name}"
+        self._extra = {"stage": "imap", "source": self.source}
+
+    # --- the session loop --------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - network, protocol or server errors: reconnect
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if not self.in_outage:
+                    # once per outage, not per retry: a night of a dead server is one line
+                    log.warning("account %s: %s; retrying with backoff (logged once until it recovers)",
+                                self.account.name, reason, extra={**self._extra, "outcome": "outage"})
+                    self.in_outage = True
+                await self.db.run(self._record_error, reason)
+                delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                failures += 1
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                except TimeoutError:
+                    pass
+
+    def _password(self) -> str:
+        if self.account.password_file:
+            path = self.settings().resolve(self.account.password_file)
+            try:
+                return Path(path).read_text().strip()
+            except OSError as exc:
+                raise ImapError(f"password_file {path}: {exc.strerror}") from None
+        return self.account.password
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        acct = self.account
+        cls = aioimaplib.IMAP4_SSL if acct.tls else aioimaplib.IMAP4
+        client = cls(host=acct.host, port=acct.port, timeout=acct.timeout)
+        try:
+            await client.wait_hello_from_server()
+            _ok(await client.login(acct.user, self._password()), f"login as {acct.user}")
+            resp = _ok(await client.select(acct.folder), f"select {acct.folder}")
+            m = next((_UIDVALIDITY.search(x) for x in resp.lines if isinstance(x, bytes) and _UIDVALIDITY.search(x)), None)
+            if m is None:
+                raise ImapError(f"select {acct.folder}: server sent no UIDVALIDITY")
+            uidvalidity = int(m.group(1))
+            if acct.move_to:
+                await client.create(acct.move_to)  # NO when it exists already: fine
+            use_idle = acct.idle and client.has_capability("IDLE")
+            if self.in_outage:
+                log.info("account %s: connected again", acct.name, extra={**self._extra, "outcome": "recovered"})
+                self.in_outage = False
+            else:
+                log.info("account %s: connected to %s:%s, folder %s, %s", acct.name, acct.host, acct.port,
+                         acct.folder, "IDLE" if use_idle else f"polling every {acct.poll_interval:g}s",
+                         extra=self._extra)
+            await self.db.run(self._check_uidvalidity, uidvalidity)
+            while not stop.is_set():
+                await self.sync(client, uidvalidity, stop)
+                if use_idle:
+                    await self._idle(client, stop)
+                else:
+                    try:
+                        await asyncio.wait_for(stop.wait(), acct.poll_interval)
+                    except TimeoutError:
+                        pass
+            await asyncio.wait_for(client.logout(), acct.timeout)
+        finally:
+            if client.protocol is not None and client.protocol.transport is not None:
+                client.protocol.transport.close()
+
+    async def _idle(self, client: aioimaplib.IMAP4, stop: asyncio.Event) -> None:
+        """Wait for the server to announce new mail (or poll_interval, as a safety resync)."""
+        idle = await client.idle_start(timeout=max(self.account.poll_interval * 5, 60))
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                push = asyncio.ensure_future(client.wait_server_push(timeout=self.account.poll_interval))
+                done, _ = await asyncio.wait({push, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    push.cancel()
+                    break
+                try:
+                    lines = push.result()
+                except TimeoutError:
+                    break
+                if lines == aioimaplib.STOP_WAIT_SERVER_PUSH or any(
+                        isinstance(x, bytes) and x.endswith(b"EXISTS") for x in lines):
+                    break
+        finally:
+            stopper.cancel()
+            if client.has_pending_idle():
+                client.idle_done()
+            await asyncio.wait_for(idle, self.account.timeout)
+
+    # --- one pass over the folder ---------------------------------------------------------
+
+    async def sync(self, client: aioimaplib.IMAP4, uidvalidity: int, stop: asyncio.Event) -> int:
+        resp = _ok(await client.uid_search(search_criteria(self.account), charset=None), "search")
+        uids = [int(x) for line in resp.lines[:-1] if isinstance(line, bytes) for x in line.split() if x.isdigit()]
+        taken = 0
+        for uid in uids:
+            if stop.is_set():
+                break
+            taken += await self._take(client, uidvalidity, uid)
+        await self.db.run(self._record_sync, uidvalidity, taken)
+        return taken
+
+    async def _take(self, client: aioimaplib.IMAP4, uidvalidity: int, uid: int) -> int:
+        name = self.account.name
+        known = await self.db.run(self._known, uidvalidity, uid)
+        spooled = 0
+        if not known:
+            resp = _ok(await client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), f"fetch UID {uid}")
+            raw = fetched_body(resp, uid)
+            if raw is None:
+                return 0  # expunged by someone else meanwhile
+            sha = hashlib.sha256(raw).hexdigest()
+            if await self.db.run(self._seen_bytes, sha):
+                log.info("account %s: UID %s has the bytes of a message taken before (UIDVALIDITY change?);"
+                         " acknowledging without importing it again", name, uid,
+                         extra={**self._extra, "message_id": sha[:12], "outcome": "known"})
+            else:
+                queue = self.settings().queue_named(self.account.queue) if self.account.queue else None
+                loop = asyncio.get_running_loop()
+                # the first durability point; fsyncs, so off the loop
+                entry = await loop.run_in_executor(None, lambda: self.spool.accept(
+                    raw, self.source, (queue.address,) if queue else (), imap_account=name,
+                    uidvalidity=uidvalidity, uid=uid))
+                log.info("account %s: UID %s spooled (%d bytes)", name, uid, len(raw),
+                         extra={**self._extra, "message_id": entry.sha256[:12], "outcome": "spooled"})
+                self.wake()
+                spooled = 1
+            await self.db.run(self._remember, uidvalidity, uid, sha)
+        await self._acknowledge(client, uid)
+        await self.db.run(self._mark_acked, uidvalidity, uid)
+        return spooled
+
+    async def _acknowledge(self, client: aioimaplib.IMAP4, uid: int) -> None:
+        acct = self.account
+        if acct.move_to:
+            if client.has_capability("MOVE"):
+                _ok(await client.uid("move", str(uid), acct.move_to), f"move UID {uid} to {acct.move_to}")
+            else:  # RFC 6851 fallback: copy, then delete only this UID (UIDPLUS) or flag it
+                _ok(await client.uid("copy", str(uid), acct.move_to), f"copy UID {uid} to {acct.move_to}")
+                _ok(await client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)"), f"delete UID {uid}")
+                if client.has_capability("UIDPLUS"):
+                    _ok(await client.uid("expunge", str(uid)), f"expunge UID {uid}")
+        else:
+            _ok(await client.uid("store", str(uid), "+FLAGS.SILENT", f"({acct.flag})"), f"flag UID {uid}")
+
+    # --- database side (run in the database thread) ----------------------------------------
+
+    def _known(self, uidvalidity: int, uid: int) -> bool:
+        return ImapSource.select().where(ImapSource.account == self.account.name,
+                                         ImapSource.uidvalidity == uidvalidity, ImapSource.uid == uid).exists()
+
+    def _seen_bytes(self, sha: str) -> bool:
+        return ImapSource.select().where(ImapSource.account == self.account.name,
+                                         ImapSource.raw_sha256 == sha).exists()
+
+    def _remember(self, uidvalidity: int, uid: int, sha: str) -> None:
+        try:
+            with ImapSource._meta.database.atomic():
+                ImapSource.create(account=self.account.name, uidvalidity=uidvalidity, uid=uid, raw_sha256=sha)
+        except pw.IntegrityError:
+            pass  # a previous run recorded it just before dying
+
+    def _mark_acked(self, uidvalidity: int, uid: int) -> None:
+        ImapSource.update(acked=True).where(ImapSource.account == self.account.name,
+                                            ImapSource.uidvalidity == uidvalidity, ImapSource.uid == uid).execute()
+
+    def _state(self) -> ImapAccountState:
+        state, _ = ImapAccountState.get_or_create(account=self.account.name)
+        return state
+
+    def _check_uidvalidity(self, uidvalidity: int) -> None:
+        state = self._state()
+        if state.uidvalidity is not None and state.uidvalidity != uidvalidity:
+            log.warning("account %s: UIDVALIDITY changed from %s to %s; messages are matched by their bytes,"
+                        " so the mailbox is not imported again", self.account.name, state.uidvalidity,
+                        uidvalidity, extra={**self._extra, "outcome": "uidvalidity-changed"})
+        state.uidvalidity = uidvalidity
+        state.save()
+
+    def _record_sync(self, uidvalidity: int, taken: int) -> None:
+        ImapAccountState.update(uidvalidity=uidvalidity, last_sync_at=utcnow(), last_error="",
+                                fetched=ImapAccountState.fetched + taken).where(
+            ImapAccountState.account == self.account.name).execute()
+
+    def _record_error(self, reason: str) -> None:
+        self._state()
+        ImapAccountState.update(last_error=reason[:500]).where(
+            ImapAccountState.account == self.account.name).execute()

@@ -1,0 +1,74 @@
+"""SIGHUP: reload the configuration's staff directory, templates and whatever else registered a
+hook (rules), all or nothing. A bad file keeps the running configuration and says why.
+
+Other components register a hook at import time:
+
+    from mailgate.daemon.reload import register_reload_hook
+    register_reload_hook("rules", load_rules_into_env)   # hook(env) -> None, ConfigError if bad
+
+A hook receives a candidate Env carrying the new settings and templates; it validates and sets
+whatever it keeps on that Env. Only when every hook passed are the candidate's fields copied
+into the live Env, which the worker reads per message, so connections are never dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+
+from mailgate.app import template_env
+from mailgate.config import Settings, load_settings
+from mailgate.errors import ConfigError
+from mailgate.people import sync_staff
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.daemon.reload")
+
+ReloadHook = Callable[[Env], None]
+RELOAD_HOOKS: dict[str, ReloadHook] = {}
+
+# sections the running daemon cannot change in place (sockets, database, accounts)
+RESTART_ONLY = ("listen", "store", "imap", "daemon")
+
+
+def register_reload_hook(name: str, hook: ReloadHook) -> None:
+    if name in RELOAD_HOOKS:
+        raise RuntimeError(f"duplicate reload hook {name!r}")
+    RELOAD_HOOKS[name] = hook
+
+
+def check_templates(templates: jinja2.Environment) -> None:
+    """Compile every template now, so a syntax error is a failed reload, not a failed mail."""
+    for name in templates.list_templates():
+        try:
+            templates.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template {name}: {exc}") from None
+
+
+def reload_env(env: Env, path: Path) -> Settings:
+    """Runs in the database thread. Raises ConfigError and leaves `env` untouched if anything
+    is wrong; returns the new settings otherwise."""
+    new = load_settings(path)
+    templates = template_env(new)
+    check_templates(templates)
+    candidate = dataclasses.replace(env, settings=new, templates=templates)
+    for name, hook in RELOAD_HOOKS.items():
+        try:
+            hook(candidate)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a hook's bug is a failed reload, not a dead daemon
+            raise ConfigError(f"reload hook {name}: {type(exc).__name__}: {exc}") from exc
+    old = env.settings
+    sync_staff(new)
+    for f in dataclasses.fields(env):
+        setattr(env, f.name, getattr(candidate, f.name))
+    for section in RESTART_ONLY:
+        if getattr(old, section) != getattr(new, section):
+            log.warning("[%s] changed: takes effect at the next restart", section, extra={"stage": "reload"})
+    return new

@@ -1,0 +1,224 @@
+"""The daemon's composition root: one loop, one database thread, listeners, IMAP fetchers,
+the spool worker, the scheduler and (when present) the outbox sender, each a supervised task
+that is restarted if it crashes. Signals: TERM/INT stop, HUP reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from mailgate.app import build_env, utc_clock
+from mailgate.config import Settings
+from mailgate.daemon.dbthread import DbThread
+from mailgate.daemon.imap import ImapFetcher
+from mailgate.daemon.lmtp import GatewayLMTP
+from mailgate.daemon.reload import reload_env
+from mailgate.daemon.scheduler import Job, Scheduler
+from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
+from mailgate.daemon.worker import Worker
+from mailgate.db.models import DaemonState, utcnow
+from mailgate.errors import ConfigError, TransientError
+from mailgate.spool import Spool
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.daemon.serve")
+
+
+class Daemon:
+    def __init__(self, config_path: Path, settings: Settings) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.spool = Spool(settings.spool_dir)
+        self.stop = asyncio.Event()
+        self.db = DbThread()
+        self.sessions = Sessions()
+        self.servers: list[asyncio.Server] = []
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.node = f"{socket.gethostname()}:{settings.spool_dir}"[:250]
+        self.env: Env | None = None
+        self.worker: Worker | None = None
+        self.scheduler: Scheduler | None = None
+
+    def current_settings(self) -> Settings:
+        return self.env.settings if self.env is not None else self.settings
+
+    # --- start-up ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        try:
+            self.lock_fd = self.spool.hold_daemon_lock()
+        except RuntimeError as exc:
+            raise TransientError(str(exc)) from None
+        self.env = env = await self.db.run(build_env, s)
+        recovered = self.spool.recover()
+        backlog = len(self.spool.pending())
+        log.info("spool %s: %d entries recovered from a previous run, %d waiting", s.spool_dir, recovered,
+                 backlog, extra={"stage": "startup"})
+        await self.db.run(self._register)
+        self.worker = Worker(env, self.db, s.daemon.spool_poll_interval)
+        for kind, cls in (("smtp", GatewaySMTP), ("lmtp", GatewayLMTP)):
+            listen = getattr(s.listen, kind)
+            if not listen.enabled:
+                continue
+            handler = IngestHandler(kind, listen, self.current_settings, self.spool, self.worker.wake, self.sessions)
+            factory = protocol_factory(cls, handler, s, f"listen.{kind}")
+            try:
+                server = await asyncio.get_running_loop().create_server(factory, listen.host, listen.port)
+            except OSError as exc:
+                raise ConfigError(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: "
+                                  f"{exc.strerror or exc}") from None
+            self.servers.append(server)
+            port = server.sockets[0].getsockname()[1]
+            log.info("%s listening on %s:%s", kind.upper(), listen.host, port, extra={"stage": "startup"})
+        self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
+        self.scheduler = Scheduler(self.db, utc_clock)
+        self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
+        self.supervise("scheduler", lambda: self.scheduler.run(self.stop))  # type: ignore[union-attr]
+        for account in s.imap:
+            fetcher = ImapFetcher(account, self.current_settings, self.spool, self.db, self.worker.wake)
+            self.supervise(f"imap:{account.name}", lambda f=fetcher: f.run(self.stop))
+        sender = self._outbox_sender(env)
+        if sender is not None:
+            self.supervise("outbox", lambda: sender.run(self.stop))
+        log.info("mailgate daemon running (pid %d)", os.getpid(), extra={"stage": "startup"})
+
+    def _outbox_sender(self, env: Env) -> object | None:
+        # the outbox sender is its own component (issue 4); the daemon runs it when installed
+        if importlib.util.find_spec("mailgate.outbox_sender") is None:
+            log.warning("no outbox sender installed: outgoing mail stays queued in the outbox",
+                        extra={"stage": "startup"})
+            return None
+        from mailgate.outbox_sender import OutboxSender
+
+        return OutboxSender(env)
+
+    def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        async def run() -> None:
+            delay = 1.0
+            while not self.stop.is_set():
+                try:
+                    await factory()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - restart the component, keep the daemon
+                    log.exception("task %s crashed; restarting in %.0fs", name, delay,
+                                  extra={"stage": name, "outcome": "restart"})
+                    try:
+                        await asyncio.wait_for(self.stop.wait(), delay)
+                    except TimeoutError:
+                        pass
+                    delay = min(delay * 2, 60.0)
+
+        self.tasks[name] = asyncio.get_running_loop().create_task(run(), name=name)
+
+    # --- jobs and state (database thread) ----------------------------------------------------
+
+    def _register(self) -> None:
+        now = utcnow()
+        DaemonState.insert(node=self.node, pid=os.getpid(), started_at=now, heartbeat_at=now, stopped_at=None,
+                           processed=0).on_conflict(
+            conflict_target=[DaemonState.node],
+            update={DaemonState.pid: os.getpid(), DaemonState.started_at: now, DaemonState.heartbeat_at: now,
+                    DaemonState.stopped_at: None, DaemonState.processed: 0}).execute()
+
+    def _heartbeat(self) -> str:
+        processed = self.worker.processed if self.worker else 0
+        DaemonState.update(heartbeat_at=utcnow(), processed=processed, pid=os.getpid()).where(
+            DaemonState.node == self.node).execute()
+        return f"spool backlog {self.spool.backlog()}, processed {processed}, sessions {len(self.sessions.open)}"
+
+    def _stopped(self) -> None:
+        DaemonState.update(stopped_at=utcnow()).where(DaemonState.node == self.node).execute()
+
+    # --- signals -----------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        assert self.env is not None
+        try:
+            await self.db.run(reload_env, self.env, self.config_path)
+        except ConfigError as exc:
+            log.error("reload failed, keeping the running configuration: %s", exc,
+                      extra={"stage": "reload", "outcome": "rejected"})
+            return
+        except Exception:  # noqa: BLE001
+            log.exception("reload failed, keeping the running configuration",
+                          extra={"stage": "reload", "outcome": "rejected"})
+            return
+        log.info("configuration reloaded from %s", self.config_path, extra={"stage": "reload", "outcome": "ok"})
+
+    def install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._request_stop, sig.name)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
+
+    def _request_stop(self, name: str) -> None:
+        if not self.stop.is_set():
+            log.info("%s: stopping (grace period %gs)", name, self.settings.daemon.grace_period,
+                     extra={"stage": "shutdown"})
+        self.stop.set()
+
+    # --- shutdown ----------------------------------------------------------------------------
+
+    async def shutdown(self) -> bool:
+        """Stop accepting, let messages being spooled get their answer, let the worker finish
+        the message in hand. Returns False if the grace period ran out (the entry in hand is
+        retried at the next start: nothing is lost)."""
+        deadline = time.monotonic() + self.settings.daemon.grace_period
+        self.stop.set()
+        for server in self.servers:
+            server.close()
+        while self.sessions.in_data and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for session in list(self.sessions.open):
+            session.close_for_shutdown()  # type: ignore[attr-defined]
+        clean = True
+        worker = self.tasks.get("worker")
+        if worker is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(worker), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                clean = False
+                log.warning("grace period over with a message in hand; it is retried at the next start",
+                            extra={"stage": "shutdown", "outcome": "deferred"})
+        others = [t for name, t in self.tasks.items() if name != "worker" and not t.done()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        if clean:
+            try:
+                await asyncio.wait_for(self.db.run(self._stopped), max(0.5, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - state is informational only
+                pass
+            self.db.stop()
+        os.close(self.lock_fd)
+        log.info("stopped", extra={"stage": "shutdown", "outcome": "clean" if clean else "deferred"})
+        return clean
+
+
+async def serve(config_path: Path, settings: Settings) -> int:
+    daemon = Daemon(config_path, settings)
+    daemon.install_signals()
+    try:
+        await daemon.start()
+    except BaseException:
+        daemon.stop.set()
+        for t in daemon.tasks.values():
+            t.cancel()
+        raise
+    await daemon.stop.wait()
+    clean = await daemon.shutdown()
+    if not clean:
+        logging.shutdown()
+        os._exit(0)  # the database thread is mid-transaction: leave without waiting for it
+    return 0
