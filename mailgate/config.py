@@ -46,6 +46,8 @@ class QueueSettings:
     address: str
     default_priority: int = 3
     timezone: str = "UTC"
+    # addresses that get every alert mail of this queue (issue 4)
+    watchers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,52 @@ class ImapSettings:
 
 
 @dataclass(frozen=True)
+class CommandSettings:
+    """Commands by email (issue 4): who is believed to be who they claim."""
+
+    enabled: bool = True
+    # authserv-ids (RFC 8601) of our own receiving servers; only the topmost such
+    # Authentication-Results header is read, anything a sender wrote lower down is ignored
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # believe the From: header as it is: only for a closed internal relay
+    trust_from_header: bool = False
+    # the statuses a requester may set on their own ticket (resolve / reopen)
+    requester_statuses: tuple[str, ...] = ("resolved", "open")
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """[[permission]]: replaces the default command list of one role in one queue."""
+
+    role: str
+    commands: tuple[str, ...]
+    queue: str = "*"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Nosy lists and alert mails (issue 4)."""
+
+    nosy_cc: bool = True  # people in Cc of the opening mail join the nosy list
+    nosy_writers: bool = True  # everyone who writes to the ticket joins the nosy list
+    notify_author: bool = False  # send the author of a change a copy of the alert too
+    attach_max_bytes: int = 1024 * 1024  # attach files up to this size, list larger ones
+    html: bool = False  # add an HTML alternative rendered from the *.html.j2 templates
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """The outbox sender (issue 4)."""
+
+    poll_interval: float = 5.0  # seconds between looks at the outbox when idle
+    max_attempts: int = 8  # temporary failures before a mail is marked failed
+    backoff_initial: float = 60.0  # seconds before the first retry; doubles each time
+    backoff_max: float = 3600.0
+    # a row left "sending" (crash between send and mark) is resent after this many seconds
+    sending_lease: float = 300.0
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     gateway: GatewaySettings
@@ -147,6 +195,10 @@ class Settings:
     listen: ListenSettings = field(default_factory=ListenSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     imap: tuple[ImapSettings, ...] = ()
+    commands: CommandSettings = field(default_factory=CommandSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    permissions: tuple[PermissionSettings, ...] = ()
     templates: str = "templates"
     rules: str = "rules"
 
@@ -259,6 +311,8 @@ _SECTIONS: dict[str, type] = {
 }
 _LISTS: dict[str, tuple[str, type]] = {"queue": ("queues", QueueSettings), "person": ("people", PersonSettings)}
 _LISTS["imap"] = ("imap", ImapSettings)
+_SECTIONS.update(commands=CommandSettings, alerts=AlertSettings, outbox=OutboxSettings)
+_LISTS["permission"] = ("permissions", PermissionSettings)
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
 
 
@@ -319,6 +373,38 @@ def _check_semantics(s: Settings) -> None:
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
     _check_daemon(s)
+    _check_commands(s, names)
+
+
+def _check_commands(s: Settings, queue_names: set[str]) -> None:
+    """[commands], [[permission]], [alerts], [outbox] and queue watchers (issue 4)."""
+    from mailgate.commands import COMMANDS  # the registry: command names checked at start-up
+
+    for i, q in enumerate(s.queues):
+        for j, w in enumerate(q.watchers):
+            _check_address(w, f"queue[{i}].watchers[{j}]")
+    statuses = ("open", "stalled", "resolved", "closed", "rejected")
+    for st in s.commands.requester_statuses:
+        if st not in statuses:
+            raise ConfigError(f"commands.requester_statuses: expected some of {', '.join(statuses)}, got {st!r}")
+    for i, perm in enumerate(s.permissions):
+        if perm.role not in ("requester", "technician", "anyone"):
+            raise ConfigError(f"permission[{i}].role: expected requester, technician or anyone, got {perm.role!r}")
+        if perm.queue != "*" and perm.queue not in queue_names:
+            raise ConfigError(f"permission[{i}].queue: unknown queue {perm.queue!r} "
+                              f"(known: *, {', '.join(sorted(queue_names))})")
+        for name in perm.commands:
+            if name != "*" and name not in COMMANDS:
+                raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
+                                  f"(known: *, {', '.join(sorted(COMMANDS))})")
+    if s.alerts.attach_max_bytes < 0:
+        raise ConfigError("alerts.attach_max_bytes: expected 0 or a positive number of bytes")
+    o = s.outbox
+    for key in ("poll_interval", "backoff_initial", "backoff_max", "sending_lease"):
+        if getattr(o, key) <= 0:
+            raise ConfigError(f"outbox.{key}: expected a positive number of seconds, got {getattr(o, key)}")
+    if o.max_attempts < 1:
+        raise ConfigError(f"outbox.max_attempts: expected at least 1, got {o.max_attempts}")
 
 
 def _check_daemon(s: Settings) -> None:

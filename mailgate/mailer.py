@@ -7,6 +7,7 @@ ticket's root, Auto-Submitted and X-Loop (so our mail coming back is recognised)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mailgate.db.models import Message, Outbox, Person, Ticket
@@ -36,15 +37,21 @@ def queue_mail(
     auto_submitted: str = "auto-generated",
     in_reply_to: str | None = None,
     originator: str = "",
+    references: list[str] | None = None,
+    html_template: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> Outbox:
+    """Render `template` (and `html_template` as an HTML alternative) for one recipient and
+    write the mail to the outbox. `references` overrides the ticket's thread when the caller
+    sends one change to several people (each must not see the others' Message-IDs)."""
     settings = env.settings
     queue_address = ticket.queue.address
     domain = queue_address.partition("@")[2]
-    body = env.templates.get_template(template).render(
-        ticket=ticket, gateway=settings.gateway, recipient=recipient, **context
-    )
+    values = dict(ticket=ticket, gateway=settings.gateway, recipient=recipient, **context)
+    body = env.templates.get_template(template).render(**values)
+    html = env.templates.get_template(html_template).render(**values) if html_template else None
     message_id = new_message_id(domain, ticket.id)
-    refs = ticket_references(ticket)
+    refs = references if references is not None else ticket_references(ticket)
     headers = {
         "Auto-Submitted": auto_submitted,
         "X-Loop": settings.gateway.address,
@@ -68,6 +75,8 @@ def queue_mail(
         in_reply_to=in_reply_to or (refs[-1] if refs else None),
         references=refs,
         headers=headers,
+        html=html,
+        attachments=attachments,
     )
     Message.create(
         ticket=ticket, message_id=message_id, direction="out", sender=queue_address,

@@ -1,7 +1,7 @@
 """Run a spooled message through the stages and commit it: the second durability point.
 
     parse → addressing → classify → clean        (pure: no database)
-    thread → store → notify                        (one database transaction)
+    thread → store → commands → notify             (one database transaction)
 
 The transaction that stores the message also writes its outbox rows; only after it commits
 is the spool entry forgotten. A crash anywhere before that leaves the entry to be retried,
@@ -24,6 +24,7 @@ from mailgate.stages.addressing import Addressing
 from mailgate.stages.base import Env, Inbound, Stage
 from mailgate.stages.classify import Classify
 from mailgate.stages.clean_stage import CleanStage
+from mailgate.stages.commands_stage import CommandsStage
 from mailgate.stages.notify import Notify
 from mailgate.stages.parse_stage import ParseStage
 from mailgate.stages.store import Store
@@ -32,7 +33,7 @@ from mailgate.stages.thread import Thread
 log = logging.getLogger("mailgate.pipeline")
 
 PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), CleanStage())
-DB_STAGES: tuple[Stage, ...] = (Thread(), Store(), Notify())
+DB_STAGES: tuple[Stage, ...] = (Thread(), Store(), CommandsStage(), Notify())
 
 
 @dataclass(frozen=True)

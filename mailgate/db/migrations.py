@@ -20,9 +20,23 @@ def _v2_daemon(db: pw.Database) -> None:
     db.create_tables(DAEMON_MODELS, safe=True)
 
 
+def _v3_internal_notes(db: pw.Database) -> None:
+    """Message.internal for `comment:` notes (issue 4). A database created by migration 1
+    from the current models already has the column, so add it only when it is missing."""
+    from playhouse.migrate import migrate as apply_ops
+
+    from mailgate.db.models import Message
+
+    table = Message._meta.table_name
+    if "internal" not in {c.name for c in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db)
+        apply_ops(migrator.add_column(table, "internal", pw.BooleanField(default=False)))
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
+    (3, _v3_internal_notes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -88,6 +88,8 @@ class Message(BaseModel):
     thread_signal = pw.CharField(default="")
     # automatic-mail class (auto-reply, bounce, list, ...) or "" for a person's mail
     auto_class = pw.CharField(default="")
+    # an internal note (`comment:` command): stored, shown to staff, never sent to the requester
+    internal = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from mailgate.clean import CleanText
+    from mailgate.commands.base import Change, CommandReport
     from mailgate.config import QueueSettings, Settings
     from mailgate.spool import Spool
 
@@ -35,6 +36,11 @@ class Inbound:
     notes: list[str] = field(default_factory=list)  # said in the acknowledgement
     created: bool = False
     message_row_id: int | None = None
+    # commands and alerts (issue 4)
+    body: str | None = None  # visible text minus command lines; None when there were none
+    internal: bool = False  # a `comment:` note: shown to staff, never sent to the requester
+    changes: list[Change] = field(default_factory=list)  # what commands changed, for alerts
+    command_report: CommandReport | None = None  # applied/refused, for the receipt
     outcome: str = ""
 
 

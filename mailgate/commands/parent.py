@@ -1,0 +1,40 @@
+"""`parent: #12` or `parent: none`: make the ticket a child of another."""
+
+from __future__ import annotations
+
+from mailgate.commands.base import CommandContext, Refused, ticket_number
+from mailgate.db.models import Ticket
+
+
+class Parent:
+    name = "parent"
+    argument = "#N | none"
+    description = "Make this ticket a child of ticket #N (or detach it)."
+
+    def apply(self, ctx: CommandContext, value: str) -> str:
+        ticket = ctx.ticket
+        old = f"#{ticket.parent_id}" if ticket.parent_id else None
+        if value.strip().lower() in ("none", "-"):
+            if old is None:
+                return "parent: already none"
+            ticket.parent = None
+            ticket.save()
+            return ctx.record("parent", old, None)
+        number = ticket_number(value)
+        if number is None:
+            raise Refused(f"expected #N or none, got {value.strip()!r}")
+        parent = Ticket.get_or_none(Ticket.id == number)
+        if parent is None:
+            raise Refused(f"there is no ticket #{number}")
+        # walking up from the new parent must not reach this ticket: no cycles
+        seen, node = set(), parent
+        while node is not None and node.id not in seen:
+            if node.id == ticket.id:
+                raise Refused(f"#{number} is this ticket or one of its children; that would make a cycle")
+            seen.add(node.id)
+            node = node.parent
+        if ticket.parent_id == number:
+            return f"parent: already #{number}"
+        ticket.parent = parent
+        ticket.save()
+        return ctx.record("parent", old, f"#{number}")
