@@ -1,0 +1,277 @@
+"""SMTP and LMTP over real sockets against the daemon subprocess: accepted mail becomes a
+ticket, refused mail gets the specific answer, and the daemon keeps serving after bad input."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+
+import pytest
+
+from tests.daemon.conftest import DaemonProc, Wire, message, wait_until
+
+
+def tickets(d: DaemonProc) -> list[dict]:
+    return d.gateway.tickets()
+
+
+def send(d: DaemonProc, raw: bytes, to: list[str] | None = None, sender: str = "bob@customer.example") -> dict:
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        return s.sendmail(sender, to or ["helpdesk@example.com"], raw)
+
+
+def test_mail_over_smtp_becomes_a_ticket_with_exact_raw_bytes(make_daemon) -> None:
+    d = make_daemon()
+    raw = message(1)
+    assert send(d, raw) == {}
+    wait_until(lambda: tickets(d), what="a ticket")
+    d.wait_idle()
+    [t] = tickets(d)
+    assert t["subject"] == "Printer broken 1" and t["requester"] == "bob@customer.example"
+    stored = d.gateway.ticket(t["id"])["messages"][0]
+    assert stored["body"] == "It prints blank pages."
+    # the spool keeps what came over the wire, with our Return-Path/Received trace on top
+    [spooled] = [p for p in (d.spool / "raw").rglob("*") if p.is_file()]
+    data = spooled.read_bytes()
+    assert data.startswith(b"Return-Path: <bob@customer.example>\r\nReceived: from ")
+    assert data.endswith(raw)
+
+
+def test_rcpt_checks_queue_and_reply_addresses(make_daemon) -> None:
+    d = make_daemon()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.ehlo("client.test")
+        s.mail("bob@customer.example")
+        code, text = s.rcpt("nobody@example.com")
+        assert code == 550 and b"no such queue or reply address" in text
+        code, _ = s.rcpt("helpdesk+forged.token@example.com")
+        assert code == 550
+        assert s.rcpt("ops@example.com")[0] == 250
+        assert s.data(message(2, to="ops@example.com"))[0] == 250
+    wait_until(lambda: tickets(d), what="a ticket")
+    assert tickets(d)[0]["queue"] == "ops"
+
+
+def test_announced_size_over_the_limit_gets_552_and_large_mail_within_it_passes(make_daemon) -> None:
+    d = make_daemon()
+    big = message(3, body="x" * 80 + ("\r\n" + "y" * 70) * 40000)  # ~2.9 MB, within 25 MiB
+    w = Wire(d.smtp_port)
+    assert w.reply()[0] == 220
+    code, ehlo = w.cmd("EHLO client.test")
+    assert "SIZE 26214400" in ehlo
+    code, text = w.cmd("MAIL FROM:<bob@customer.example> SIZE=30000000")
+    assert code == 552, text
+    w.close()
+    assert send(d, big) == {}
+    wait_until(lambda: tickets(d), what="the large message's ticket")
+
+
+def test_data_over_the_limit_is_refused_with_552(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace('secret = "test-secret"', 'secret = "test-secret"\nmax_message_size = 5000'))
+    d.start()
+    w = Wire(d.smtp_port)
+    w.reply()
+    w.cmd("EHLO client.test")
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 250
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 250
+    assert w.cmd("DATA")[0] == 354
+    w.send(message(4, body="z" * 60 + "\r\n" + ("w" * 70 + "\r\n") * 100) + b".\r\n")
+    code, text = w.reply()
+    assert code == 552 and "Too much mail data" in text
+    # the same session still works for a message within the limit
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 250
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 250
+    assert w.cmd("DATA")[0] == 354
+    w.send(message(5) + b".\r\n")
+    assert w.reply()[0] == 250
+    w.cmd("QUIT")
+    wait_until(lambda: tickets(d), what="a ticket")
+    d.wait_idle()
+    assert [t["subject"] for t in tickets(d)] == ["Printer broken 5"]
+
+
+def _data(w: Wire, payload: bytes, mail_from: str = "MAIL FROM:<bob@customer.example>") -> tuple[int, str]:
+    assert w.cmd(mail_from)[0] == 250
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 250
+    assert w.cmd("DATA")[0] == 354
+    w.send(payload)
+    return w.reply()
+
+
+def test_bare_lf_and_unannounced_8bit_mail_are_kept_byte_for_byte(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.smtp_port)
+    w.reply()
+    w.cmd("EHLO client.test")
+    bare = message(6, body="line one\nline two " + "q" * 2000).replace(b"\r\n", b"\n")
+    assert _data(w, bare + b"\r\n.\r\n")[0] == 250
+    eight = message(7, body="Grüße, der Drucker druckt nur leere Seiten.")
+    # no BODY=8BITMIME on MAIL FROM: accepted and stored as sent (robustness principle)
+    assert _data(w, eight + b".\r\n")[0] == 250
+    w.cmd("QUIT")
+    wait_until(lambda: len(tickets(d)) == 2, what="two tickets")
+    by_subject = {t["subject"]: t for t in tickets(d)}
+    body6 = d.gateway.ticket(by_subject["Printer broken 6"]["id"])["messages"][0]["body"]
+    assert body6.startswith("line one\nline two qqq")
+    body7 = d.gateway.ticket(by_subject["Printer broken 7"]["id"])["messages"][0]["body"]
+    assert body7 == "Grüße, der Drucker druckt nur leere Seiten."
+    raws = [p.read_bytes() for p in (d.spool / "raw").rglob("*") if p.is_file()]
+    assert any(r.endswith(bare + b"\r\n") for r in raws) and any(r.endswith(eight) for r in raws)
+
+
+def test_disconnect_mid_data_stores_nothing_and_daemon_keeps_serving(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.smtp_port)
+    w.reply()
+    w.cmd("EHLO client.test")
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 250
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 250
+    assert w.cmd("DATA")[0] == 354
+    w.sock.sendall(message(8)[:80])
+    w.close()
+    time.sleep(0.3)
+    assert send(d, message(9)) == {}
+    wait_until(lambda: tickets(d), what="a ticket")
+    d.wait_idle()
+    assert [t["subject"] for t in tickets(d)] == ["Printer broken 9"]
+    assert len([p for p in (d.spool / "raw").rglob("*") if p.is_file()]) == 1
+
+
+def test_thousand_recipients_get_452_after_the_limit(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.smtp_port)
+    w.reply()
+    w.cmd("EHLO client.test")
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 250
+    # pipelined: 1,000 RCPTs in one write, then read 1,000 answers
+    w.sock.sendall(b"".join(b"RCPT TO:<helpdesk@example.com>\r\n" for _ in range(1000)))
+    codes = [w.reply()[0] for _ in range(1000)]
+    assert codes[:100] == [250] * 100 and set(codes[100:]) == {452}
+    assert w.cmd("DATA")[0] == 354
+    w.send(message(10) + b".\r\n")
+    assert w.reply()[0] == 250
+    w.cmd("QUIT")
+    wait_until(lambda: tickets(d), what="a ticket")
+    d.wait_idle()
+    assert len(tickets(d)) == 1
+
+
+def test_garbage_commands_get_5xx_and_the_session_goes_on(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.smtp_port)
+    w.reply()
+    assert w.cmd("FROBNICATE now")[0] == 500
+    assert w.cmd(b"\x00\xff\xfe binary junk")[0] in (500, 501)
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 503  # no EHLO yet
+    w.cmd("EHLO client.test")
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 503  # no MAIL yet
+    assert w.cmd("MAIL FROM:" + "a" * 2000)[0] == 500  # command line too long
+    assert w.cmd("DATA")[0] == 503
+    code, _ = _data(w, message(11) + b".\r\n")
+    assert code == 250
+    w.cmd("QUIT")
+    wait_until(lambda: tickets(d), what="a ticket")
+
+
+def test_session_limit_answers_421(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace('hostname = "mx.test"', 'hostname = "mx.test"\nmax_sessions = 2', 1))
+    d.start()
+    a, b = Wire(d.smtp_port), Wire(d.smtp_port)
+    assert a.reply()[0] == 220 and b.reply()[0] == 220
+    c = Wire(d.smtp_port)
+    assert c.reply()[0] == 421
+    a.cmd("QUIT")
+    a.close()
+    time.sleep(0.2)
+    e = Wire(d.smtp_port)
+    assert e.reply()[0] == 220
+    for w in (b, c, e):
+        w.close()
+
+
+def test_lmtp_answers_once_per_recipient(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.lmtp_port)
+    assert w.reply()[0] == 220
+    assert w.cmd("EHLO client.test")[0] == 500  # LMTP speaks LHLO
+    assert w.cmd("LHLO mta.test")[0] == 250
+    assert w.cmd("MAIL FROM:<bob@customer.example>")[0] == 250
+    assert w.cmd("RCPT TO:<helpdesk@example.com>")[0] == 250
+    assert w.cmd("RCPT TO:<stranger@example.com>")[0] == 550
+    assert w.cmd("RCPT TO:<ops@example.com>")[0] == 250
+    assert w.cmd("DATA")[0] == 354
+    w.send(message(12) + b".\r\n")
+    assert [w.reply()[0], w.reply()[0]] == [250, 250]
+    w.cmd("QUIT")
+    wait_until(lambda: tickets(d), what="a ticket")
+    d.wait_idle()
+    assert len(tickets(d)) == 1
+
+
+def test_pipe_delivery_is_picked_up_by_the_running_daemon(make_daemon) -> None:
+    d = make_daemon()
+    result = d.gateway.pipe(message(13), "--recipient", "helpdesk@example.com")
+    assert result.returncode == 0, result.stderr
+    wait_until(lambda: tickets(d), timeout=10, what="the daemon to process the piped message")
+    assert "source=pipe" in d.log_text()
+
+
+def _mount(*args: str) -> bool:
+    import subprocess
+
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_spool_that_cannot_write_answers_451_not_250(make_daemon, fault: str) -> None:
+    import os
+
+    d = make_daemon(start=False)
+    raw_dir = d.spool / "raw"
+    raw_dir.mkdir(parents=True)
+    root = os.geteuid() == 0
+    mounted: list[str] = []
+    if fault == "full":
+        if not (root and _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(raw_dir))):
+            pytest.skip("simulating a full disk needs root (a 64 KB tmpfs under the spool)")
+        mounted.append(str(raw_dir))
+    try:
+        d.start()
+        if fault == "read-only":
+            if root and _mount("--bind", str(raw_dir), str(raw_dir)):
+                mounted.append(str(raw_dir))
+                assert _mount("-o", "remount,ro,bind", str(raw_dir))
+            else:
+                raw_dir.chmod(0o555)
+            raw = message(14)
+        else:
+            raw = message(14, body="f" * 70 + ("\r\n" + "g" * 70) * 1500)  # ~106 KB > 64 KB tmpfs
+        with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+            s.ehlo("client.test")
+            s.mail("bob@customer.example")
+            s.rcpt("helpdesk@example.com")
+            code, text = s.data(raw)
+        assert code == 451, text
+        assert b"spool cannot store message" in text
+        assert d.running()
+        if fault == "read-only":
+            if mounted:
+                assert _mount("-o", "remount,rw,bind", str(raw_dir))
+            else:
+                raw_dir.chmod(0o755)
+        else:
+            assert _mount("-o", "remount,size=1m", str(raw_dir))  # the operator made room
+        # the fault cleared: the MTA's retry gets 250 and a ticket
+        assert send(d, raw) == {}
+        wait_until(lambda: tickets(d), what="a ticket after the fault cleared")
+    finally:
+        if d.running():
+            d.kill9()
+        for m in reversed(mounted):
+            import subprocess
+
+            subprocess.run(["umount", "-l", m])
