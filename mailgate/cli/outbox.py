@@ -1,4 +1,4 @@
-"""`mailgate outbox list`."""
+"""`mailgate outbox list|send|retry`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(["pending", "sent", "failed"]))
+@click.option("--state", type=click.Choice(["pending", "sending", "sent", "failed"]))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def list_outbox(ctx: Context, state: str | None, as_json: bool) -> None:
@@ -33,3 +33,61 @@ def list_outbox(ctx: Context, state: str | None, as_json: bool) -> None:
     table(["id", "ticket", "kind", "state", "tries", "recipients", "error"],
           [[r["id"], r["ticket"], r["kind"], r["state"], r["attempts"], ", ".join(r["recipients"]),
             r["last_error"] or ""] for r in rows], empty="Outbox is empty.")
+
+
+@outbox.command("send")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def send_outbox(ctx: Context, as_json: bool) -> None:
+    """Send every due mail once through [relay] and exit (for pipe-only installs, from cron)."""
+    import asyncio
+
+    from mailgate.outbox_sender import OutboxSender
+
+    sender = OutboxSender(ctx.env)
+    try:
+        asyncio.run(sender.send_due())
+    finally:
+        sender.close()
+    stats = sender.last
+    if as_json:
+        emit_json({"sent": stats.sent, "deferred": stats.deferred, "failed": stats.failed, "errors": stats.errors})
+        return
+    click.echo(f"sent {stats.sent}, will retry {stats.deferred}, failed {stats.failed}")
+    for line in stats.errors:
+        click.echo(f"  {line}")
+
+
+@outbox.command("retry")
+@click.argument("entry", type=int, required=False)
+@click.option("--all-failed", is_flag=True, help="Retry every failed entry.")
+@pass_ctx
+def retry_outbox(ctx: Context, entry: int | None, all_failed: bool) -> None:
+    """Put a failed entry (or --all-failed) back in the queue, sendable now.
+
+    The recipients' "bouncing" mark is cleared: retrying says the address works again."""
+    from mailgate.db.models import Outbox, Person, database_proxy
+
+    if (entry is None) == (not all_failed):
+        raise click.UsageError("give either an outbox ID or --all-failed")
+    env = ctx.env
+    now = env.clock().replace(tzinfo=None)
+    with database_proxy.obj.atomic():
+        if all_failed:
+            rows = list(Outbox.select().where(Outbox.state == "failed"))
+        else:
+            row = Outbox.get_or_none(Outbox.id == entry)
+            if row is None:
+                raise click.ClickException(f"no outbox entry #{entry}")
+            if row.state in ("sent", "sending"):
+                raise click.ClickException(f"outbox entry #{entry} is {row.state}; only pending or failed entries "
+                                           "can be retried")
+            rows = [row]
+        recipients = sorted({r for row in rows for r in (row.recipients or [])})
+        if rows:
+            (Outbox.update(state="pending", attempts=0, next_attempt_at=now)
+             .where(Outbox.id.in_([r.id for r in rows])).execute())
+        if recipients:
+            Person.update(bouncing=False).where(Person.address.in_(recipients)).execute()
+    click.echo(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} queued again"
+               + (f" (no longer marked bouncing: {', '.join(recipients)})" if recipients else ""))

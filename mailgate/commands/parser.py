@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from mailgate.commands.base import CommandLine
 
 _LINE_RE = re.compile(r"^\s*([A-Za-z][A-Za-z_-]*)\s*:\s*(.*?)\s*$")
+_BARE_RE = re.compile(r"^\s*([A-Za-z]+)\s*$")
+# commands without a required value may stand alone on their line ("help")
+BARE = frozenset({"help", "comment"})
 _SUFFIX_RE = re.compile(r"\s*\[([^\[\]]*=[^\[\]]*)\]\s*$")
 
 
@@ -35,9 +38,12 @@ def parse_body(text: str, known: Collection[str]) -> tuple[list[CommandLine], st
             i += 1
             continue
         m = _LINE_RE.match(line)
-        if not m or m.group(1).lower() not in known:
+        if m and m.group(1).lower() in known:
+            found.append(CommandLine(m.group(1).lower(), m.group(2), line.strip()))
+        elif (bare := _BARE_RE.match(line)) and bare.group(1).lower() in BARE & set(known):
+            found.append(CommandLine(bare.group(1).lower(), "", line.strip()))
+        else:
             break
-        found.append(CommandLine(m.group(1).lower(), m.group(2), line.strip()))
         i += 1
     if not found:
         return [], text

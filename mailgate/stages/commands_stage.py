@@ -61,7 +61,7 @@ class CommandsStage:
             for line in found.lines:
                 self._run_one(ctx, line, report, p.message_id)
                 if line.name == "comment" and line.value and ctx.internal:
-                    body = (line.value + "\n" + body).strip("\n")
+                    body = (line.value + "\n\n" + body).strip("\n")
             msg.internal = ctx.internal
             report.help_requested = ctx.help_requested
         row.body, row.internal = body, msg.internal
