@@ -96,7 +96,7 @@ class OutboxSender:
             return None
         if row.state == "sending":
             log.warning("outbox #%s message %s stage outbox: left 'sending' by an earlier run; resending with "
-                        "the same Message-ID", row.id, row.message_id)
+                        "the same Message-ID", row.id, row.message_id, extra={"message_id": row.message_id})
         return row
 
     def _mark_sent(self, row_id: int, note: str) -> None:
@@ -188,7 +188,8 @@ class OutboxSender:
                     await self._in_db(self._mark_failed, row.id, str(exc), exc.bouncing)
                     stats.failed += 1
                     stats.errors.append(f"#{row.id}: {exc}")
-                    log.error("outbox #%s message %s stage outbox: failed for good: %s", row.id, row.message_id, exc)
+                    log.error("outbox #%s message %s stage outbox: failed for good: %s", row.id, row.message_id, exc,
+                              extra={"message_id": row.message_id})
                     client = await _reset(client)
                     continue
                 except _Temporary as exc:
@@ -199,13 +200,13 @@ class OutboxSender:
                     else:
                         stats.deferred += 1
                     log.warning("outbox #%s message %s stage outbox: %s (%s)", row.id, row.message_id,
-                                "gave up" if state == "failed" else "will retry", exc)
+                                "gave up" if state == "failed" else "will retry", exc, extra={"message_id": row.message_id})
                     client = await _reset(client)
                     continue
                 await self._in_db(self._mark_sent, row.id, note)
                 stats.sent += 1
                 log.info("outbox #%s message %s stage outbox: sent to %s", row.id, row.message_id,
-                         ", ".join(row.recipients or []))
+                         ", ".join(row.recipients or []), extra={"message_id": row.message_id})
         finally:
             if client is not None:
                 await _reset(client)

@@ -53,7 +53,7 @@ class CommandsStage:
             for line in found.lines:
                 report.refused.append((line, "sender not verified"))
             log.warning("message %s stage commands: %d command(s) from %s not run: %s", p.message_id,
-                        len(found.lines), p.from_addr, verdict.reason)
+                        len(found.lines), p.from_addr, verdict.reason, extra={"message_id": p.message_id})
         else:
             report.verified_by = verdict.how
             ctx = CommandContext(env=env, ticket=ticket, actor=sender, role=role_for(sender, ticket, settings),
@@ -80,16 +80,18 @@ class CommandsStage:
             reason = f"not permitted: as {_role_words(ctx.role)} you may use: {allowed}"
             report.refused.append((line, reason))
             log.info("message %s stage commands: %s refused for %s: %s", message_id, line.name,
-                     ctx.actor.address, reason)
+                     ctx.actor.address, reason, extra={"message_id": message_id})
             return
         try:
             result = cmd.apply(ctx, line.value)
         except Refused as refused:
             report.refused.append((line, refused.reason))
-            log.info("message %s stage commands: %s refused: %s", message_id, line.line, refused.reason)
+            log.info("message %s stage commands: %s refused: %s", message_id, line.line, refused.reason,
+                     extra={"message_id": message_id})
             return
         report.applied.append((line, result))
-        log.info("message %s stage commands: %s by %s", message_id, result, ctx.actor.address)
+        log.info("message %s stage commands: %s by %s", message_id, result, ctx.actor.address,
+                 extra={"message_id": message_id})
 
 
 def _role_words(role: str) -> str:

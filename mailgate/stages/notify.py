@@ -132,5 +132,5 @@ class Notify:
         limited = count >= env.settings.gateway.ack_rate_limit
         if limited:
             log.warning("message %s stage notify: %s to %s suppressed: over %s per hour", message_id, kind,
-                        address, env.settings.gateway.ack_rate_limit)
+                        address, env.settings.gateway.ack_rate_limit, extra={"message_id": message_id})
         return limited

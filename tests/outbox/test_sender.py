@@ -98,7 +98,6 @@ def test_gives_up_after_max_attempts(desk: Desk) -> None:
     assert row["last_error"].startswith("gave up after 3 attempts: 421 4.7.0 Too busy")
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(60)
 def test_crash_between_send_and_mark_resends_with_the_same_message_id(tmp_path: Path) -> None:
     for desk in make_desk(tmp_path):
