@@ -1,35 +1,34 @@
 """Parse raw bytes into a ParsedMessage, a plain data object the later stages share.
 
-mail-parser does the MIME walking and body/attachment decoding; this module is the small
-interface around it so no other stage depends on mail-parser's dict shapes. The raw bytes
-are never replaced by the parse: the spool keeps them.
+mail-parser builds the MIME tree; mailgate.mimeparts walks it (decoding with
+mailgate.charsets, so no bytes are silently dropped) and this module reads the top-level
+header block straight from the raw bytes: 8-bit headers (RFC 6532 UTF-8, or legacy
+charsets) are decoded by detection instead of becoming mojibake. The raw bytes are never
+replaced by the parse: the spool keeps them.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 
 import mailparser
+
+from mailgate.charsets import decode_header_bytes
+from mailgate.encoded_words import decode_words, quote_words_in_names
+from mailgate.mimeparts import Attachment, DeliveryReport, Walk, visit
+
+__all__ = ["Attachment", "DeliveryReport", "ParsedMessage", "content_hash", "decode_words",
+           "message_ids", "parse_headers", "parse_message"]
 
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # trace headers added per hop: excluded from the content hash so the same message
 # relayed twice (or fetched by IMAP and piped by the MTA) is recognised as one
 _TRACE_HEADERS = {"received", "return-path", "delivered-to", "x-original-to", "x-delivered-to"}
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    payload: bytes
-    content_id: str = ""
-    inline: bool = False
+_HEADER_NAME = re.compile(rb"^([!-9;-~]+)[ \t]*:")
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,11 @@ class ParsedMessage:
     attachments: tuple[Attachment, ...]
     content_hash: str
     defects: tuple[str, ...] = field(default=())
+    # a bounce's delivery report (failed/delayed recipients, headers of the bounced mail)
+    report: DeliveryReport | None = None
+    # codecs the body parts were decoded with (diagnostics, tests)
+    charsets: tuple[str, ...] = ()
+    size: int = 0
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""
@@ -75,30 +79,66 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; leave undecodable text as it is rather than fail."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except (LookupError, UnicodeDecodeError, ValueError):
-        return value
+def _split_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        head, found, body = raw.partition(sep)
+        if found:
+            return head, found, body
+    return raw, b"", b""
+
+
+def parse_headers(raw: bytes) -> list[tuple[str, str]]:
+    """The top-level header fields as (name, value), unfolded, 8-bit bytes decoded but
+    RFC 2047 words still encoded (address parsing must see them encoded)."""
+    head = raw[:1_000_000]
+    cut = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
+    fields: list[tuple[str, bytes]] = []
+    for line in re.split(rb"\r?\n", head[:cut]):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] = (fields[-1][0], fields[-1][1] + b" " + line.strip())
+            continue
+        m = _HEADER_NAME.match(line)
+        if m:  # anything else (an mbox "From " line, garbage) is not a header field
+            fields.append((m.group(1).decode("ascii"), line[m.end():].strip()))
+    return [(name, decode_header_bytes(value)) for name, value in fields]
 
 
 def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
     out = []
-    for name, addr in getaddresses([decode_words(v) if "=?" in v and "@" not in v.split("=?")[0] else v for v in values]):
-        addr = addr.strip().lower()
+    # encoded words are decoded after splitting, so an encoded comma or "@" in a display
+    # name (or an encoded local part meant to spoof an address) cannot change the split
+    for name, addr in getaddresses([quote_words_in_names(v) for v in values]):
+        addr = _clean_address(addr)
         if addr or name:
-            out.append((decode_words(name).strip(), addr))
+            out.append((decode_words(name).replace("\n", " ").strip(), addr))
     return tuple(out)
+
+
+def _clean_address(addr: str) -> str:
+    """Lower case, no white space or stray brackets; '"bob"@x' becomes 'bob@x' when the
+    quotes were not needed, so the same person is one Person row."""
+    addr = re.sub(r"\s+", "", addr).strip("<>").lower()
+    local, at, domain = addr.rpartition("@")
+    if at and local.startswith('"') and local.endswith('"') and re.fullmatch(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+", local[1:-1]):
+        addr = f"{local[1:-1]}@{domain}"
+    return addr
+
+
+def _sender(fields: list[tuple[str, str]]) -> tuple[str, str]:
+    """Whom to answer: the first real address in From, else Sender, Reply-To, Return-Path
+    (spam and some gateways send no From at all; the ticket still needs a requester)."""
+    for header in ("from", "sender", "reply-to", "return-path"):
+        values = [v for k, v in fields if k.lower() == header]
+        found = [(n, a) for n, a in _addresses(values) if "@" in a]
+        if found:
+            return found[0]
+    names = _addresses([v for k, v in fields if k.lower() == "from"])
+    return names[0] if names else ("", "")
 
 
 def content_hash(raw: bytes) -> str:
     """SHA-256 of the message without per-hop trace headers."""
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = raw.partition(b"\n\n")
+    head, sep, body = _split_head(raw)
     kept: list[bytes] = []
     skipping = False
     for line in head.splitlines(keepends=True):
@@ -117,67 +157,66 @@ def content_hash(raw: bytes) -> str:
     return h.hexdigest()
 
 
-def _payload_bytes(att: dict) -> bytes:
-    payload = att.get("payload") or ""
-    if att.get("binary"):
-        try:
-            return base64.b64decode(payload)
-        except (ValueError, TypeError):
-            return payload.encode("utf-8", "surrogateescape")
-    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else bytes(payload)
-
-
 def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all."""
+def looks_like_message(raw: bytes) -> bool:
+    head = raw[:8192].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    # obsolete syntax (RFC 5322 4.5) allows white space before the colon
+    return re.search(rb"^[!-9;-~]+[ \t]*:", head, re.M) is not None
+
+
+def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all.
+    headers_only skips the body (a message refused for its size is still answered)."""
     if not raw.strip():
         raise ValueError("empty message")
-    head = raw[:8192].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    if not re.search(rb"^[!-9;-~]+:", head, re.M):
+    if not looks_like_message(raw):
         raise ValueError("no RFC 5322 header block found")
-    mail = mailparser.parse_from_bytes(raw)
-    msg = mail.message
-    headers = tuple((k, decode_words(str(v))) for k, v in msg.items())
+    fields = parse_headers(raw)
+
+    def all_of(name: str) -> list[str]:
+        return [v for k, v in fields if k.lower() == name.lower()]
+
+    def first(name: str) -> str | None:
+        values = all_of(name)
+        return values[0] if values else None
+
+    walk, defects = Walk(), ()
+    if not headers_only:
+        mail = mailparser.parse_from_bytes(raw)
+        visit(mail.message, walk)
+        defects = tuple(str(d) for group in mail.defects for values in group.values() for d in values)
     chash = content_hash(raw)
-    ids = message_ids(msg.get("Message-ID"))
+    ids = message_ids(first("Message-ID"))
     # a message without a Message-ID still needs a stable key: derive it from the content
     message_id = ids[0] if ids else f"{chash[:32]}@no-message-id.mailgate.invalid"
-    attachments = tuple(
-        Attachment(
-            filename=decode_words(a.get("filename") or ""),
-            content_type=(a.get("mail_content_type") or "application/octet-stream").lower(),
-            payload=_payload_bytes(a),
-            content_id=(a.get("content-id") or "").strip().strip("<>"),
-            inline=(a.get("content-disposition") or "").lower().startswith("inline")
-            or bool(a.get("content-id")),
-        )
-        for a in mail.attachments
-    )
-    defects = tuple(str(d) for group in mail.defects for values in group.values() for d in values)
+    sender = _sender(fields)
     return ParsedMessage(
         message_id=message_id,
-        subject=decode_words(str(msg.get("Subject", "") or "")).replace("\n", " ").replace("\r", "").strip(),
-        from_addr=(_addresses(msg.get_all("From", []))[:1] or (("", ""),))[0][1],
-        from_name=(_addresses(msg.get_all("From", []))[:1] or (("", ""),))[0][0],
-        to=_addresses(msg.get_all("To", [])),
-        cc=_addresses(msg.get_all("Cc", [])),
-        reply_to=_addresses(msg.get_all("Reply-To", [])),
-        in_reply_to=message_ids(msg.get("In-Reply-To")),
-        references=message_ids(msg.get("References")),
-        date=_date(msg.get("Date")),
-        headers=headers,
-        text_plain=mail.text_plain and "\n".join(mail.text_plain) or "",
-        text_html=mail.text_html and "\n".join(mail.text_html) or "",
-        attachments=attachments,
+        subject=re.sub(r"[\r\n]+", " ", decode_words(first("Subject") or "")).strip(),
+        from_addr=sender[1],
+        from_name=sender[0],
+        to=_addresses(all_of("To")),
+        cc=_addresses(all_of("Cc")),
+        reply_to=_addresses(all_of("Reply-To")),
+        in_reply_to=message_ids(first("In-Reply-To")),
+        references=message_ids(" ".join(all_of("References"))),
+        date=_date(first("Date")),
+        headers=tuple((k, decode_words(v)) for k, v in fields),
+        text_plain="\n".join(walk.plain),
+        text_html="\n".join(walk.html),
+        attachments=tuple(walk.attachments),
         content_hash=chash,
         defects=defects,
+        report=walk.report,
+        charsets=tuple(dict.fromkeys(walk.charsets)),
+        size=len(raw),
     )
