@@ -1,0 +1,249 @@
+"""Batch ingest: many messages through the full pipeline, using every core.
+
+    feeder thread:  spool.accept (durability point 1) → spool.claim       (fsync-bound)
+    worker pool:    pipeline.prepare: parse → addressing → classify → clean  (CPU-bound, pure)
+    this process:   pipeline.precheck / finish, one database writer       (durability point 2)
+
+The guarantees are the pipeline's own: a message is in the spool before anything else
+happens to it, and its spool entry is forgotten only after the database commit that
+stores it. The writer commits a group of messages per transaction (group commit, one
+fsync for many messages); each message still runs in its own savepoint, so one that fails
+is quarantined alone, and the group's spool entries are forgotten only after the group's
+commit. A crash before that leaves them in processing/, from where `mailgate process` or
+the daemon recovers them; the (Message-ID, content hash) check makes the retry a no-op for
+whatever had been committed.
+
+Results come back in input order (a reply must not overtake the message it answers).
+Anything that cannot cross the process boundary is prepared again in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+
+from mailgate.errors import PolicyOutcome, StageFailure, TransientError
+from mailgate.spool import Spool, SpoolEntry
+
+log = logging.getLogger("mailgate.batch")
+
+POOL_MIN = 200  # fewer messages than this: a pool's start-up costs more than it saves
+GROUP_SIZE = 64  # messages per database transaction
+SPOOL_BATCH = 16  # messages per spool folder sync
+WINDOW = 256  # messages spooled but not yet committed: bounds memory and the redo on a crash
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    entry: SpoolEntry
+    raw: bytes
+
+
+class _DeferredSpool:
+    """The spool as the database stages see it inside a group transaction: `done()` waits
+    for the group's commit, so no entry is forgotten before its message is durable."""
+
+    def __init__(self, spool: Spool) -> None:
+        self._spool = spool
+        self.finished: list[SpoolEntry] = []
+
+    def done(self, entry: SpoolEntry) -> None:
+        self.finished.append(entry)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._spool, name)
+
+
+# --- the worker side -------------------------------------------------------------------
+
+_worker_env = None
+
+
+def _init_worker(settings: object) -> None:
+    global _worker_env
+    from mailgate.app import template_env, utc_clock
+    from mailgate.stages.base import Env
+
+    _worker_env = Env(settings=settings, spool=Spool(settings.spool_dir),  # type: ignore[attr-defined]
+                      templates=template_env(settings), clock=utc_clock)  # type: ignore[arg-type]
+    import mailgate.clean  # noqa: F401  (pay talon's import once per worker, before the first message)
+
+
+def _encode_early(early: PolicyOutcome | StageFailure | None) -> object:
+    if isinstance(early, StageFailure):  # its __init__ takes three arguments: pickle by hand
+        return ("stage-failure", early.stage, early.error, early.traceback_text)
+    return early
+
+
+def _decode_early(early: object) -> PolicyOutcome | StageFailure | None:
+    if isinstance(early, tuple) and early and early[0] == "stage-failure":
+        return StageFailure(*early[1:])
+    return early  # type: ignore[return-value]
+
+
+def _prepare_remote(entry: SpoolEntry, raw: bytes) -> bytes | None:
+    """Run the pure stages; return the pickled (Inbound, early), or None when the result
+    cannot be pickled (the writer then prepares the message itself)."""
+    from mailgate.pipeline import prepare
+    from mailgate.stages.base import Inbound
+
+    msg = Inbound(entry=entry, raw=raw)
+    early = prepare(msg, _worker_env)  # type: ignore[arg-type]
+    msg.raw = b""  # the writer has the bytes already: do not ship them back
+    try:
+        return pickle.dumps((msg, _encode_early(early)), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an unpicklable signal: prepared again by the writer
+        return None
+
+
+# --- the writer side -------------------------------------------------------------------
+
+
+class BatchImporter:
+    """Spool, prepare (in `workers` processes; 1 = in this process) and commit messages.
+
+    `on_outcome(label, outcome)` is called for every message once its outcome is durable."""
+
+    def __init__(self, env: object, workers: int | None = None, group_size: int = GROUP_SIZE) -> None:
+        self.env = env
+        self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        self.group_size = max(1, group_size)
+
+    def run(self, messages: Iterable[tuple[str, bytes]], source: str,
+            on_outcome: Callable[[str, object], None]) -> None:
+        items = self._spooled(messages, source)
+        if self.workers == 1:
+            self._write(((item, None) for item in items), on_outcome)
+            return
+        # fork (fast: the workers inherit our imports), and all of them now, from this thread,
+        # before the feeder thread exists: a fork never copies a lock another thread holds
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(self.env.settings,)) as pool:  # type: ignore[attr-defined]
+            pool.submit(os.getpid)  # the first submit forks every worker (fork start method)
+            self._write(self._prepared_by(pool, items), on_outcome)
+
+    # spool first: raw bytes and a claimed entry, fsync'd, in small batches (one folder
+    # sync per batch); nothing is parsed before its batch is on disk
+    def _spooled(self, messages: Iterable[tuple[str, bytes]], source: str) -> Iterator[Item]:
+        spool: Spool = self.env.spool  # type: ignore[attr-defined]
+        chunk: list[tuple[str, bytes]] = []
+
+        def flush() -> list[Item]:
+            entries = spool.accept_claimed([(raw, f"{source}:{label}" if source else label)
+                                            for label, raw in chunk])
+            return [Item(label, entry, raw) for (label, raw), entry in zip(chunk, entries, strict=True)]
+
+        for pair in messages:
+            chunk.append(pair)
+            if len(chunk) >= SPOOL_BATCH:
+                yield from flush()
+                chunk = []
+        if chunk:
+            yield from flush()
+
+    def _prepared_by(self, pool: ProcessPoolExecutor, items: Iterator[Item]) -> Iterator[tuple[Item, bytes | None]]:
+        """Keep up to WINDOW messages in flight; the spooling runs in a thread so its fsyncs
+        overlap with the workers' parsing and the writer's commits."""
+        window = threading.BoundedSemaphore(WINDOW)
+        stop = threading.Event()  # the writer gave up: the feeder must not wait for room
+        futures: list = []
+        ready = threading.Condition()
+        state = {"done": False, "error": None}
+
+        def feed() -> None:
+            try:
+                for item in items:
+                    while not window.acquire(timeout=0.2):
+                        if stop.is_set():
+                            return
+                    fut = pool.submit(_prepare_remote, item.entry, item.raw)
+                    with ready:
+                        futures.append((item, fut))
+                        ready.notify()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the writer
+                state["error"] = exc
+            finally:
+                with ready:
+                    state["done"] = True
+                    ready.notify()
+
+        feeder = threading.Thread(target=feed, name="mailgate-spool-feeder", daemon=True)
+        feeder.start()
+        position = 0
+        try:
+            while True:
+                with ready:
+                    while position >= len(futures) and not state["done"]:
+                        ready.wait()
+                    if position >= len(futures):
+                        break
+                    item, fut = futures[position]
+                    futures[position] = None  # type: ignore[call-overload]
+                position += 1
+                yield item, fut.result()
+                window.release()
+        finally:
+            stop.set()
+            feeder.join()
+        if state["error"] is not None:
+            raise state["error"]  # type: ignore[misc]
+
+    def _write(self, prepared: Iterable[tuple[Item, bytes | None]],
+               on_outcome: Callable[[str, object], None]) -> None:
+        group: list[tuple[Item, bytes | None]] = []
+        for pair in prepared:
+            group.append(pair)
+            if len(group) >= self.group_size:
+                self._commit_group(group, on_outcome)
+                group = []
+        if group:
+            self._commit_group(group, on_outcome)
+
+    def _commit_group(self, group: list[tuple[Item, bytes | None]],
+                      on_outcome: Callable[[str, object], None]) -> None:
+        import peewee as pw
+
+        from mailgate.db.models import database_proxy
+        from mailgate.pipeline import finish, precheck, prepare
+        from mailgate.stages.base import Inbound
+
+        env = self.env
+        deferred = _DeferredSpool(env.spool)  # type: ignore[attr-defined]
+        group_env = replace(env, spool=deferred)  # type: ignore[type-var]
+        outcomes: list[tuple[str, object]] = []
+        try:
+            with database_proxy.obj.atomic():
+                for item, payload in group:
+                    decided = precheck(item.entry, item.raw, group_env)
+                    if decided is not None:
+                        outcomes.append((item.label, decided))
+                        continue
+                    msg, early = None, None
+                    if payload is not None:
+                        try:
+                            msg, coded = pickle.loads(payload)
+                            early = _decode_early(coded)
+                            msg.raw = item.raw
+                        except Exception:  # noqa: BLE001 - prepared again below
+                            msg = None
+                    if msg is None:
+                        msg = Inbound(entry=item.entry, raw=item.raw)
+                        early = prepare(msg, group_env)
+                    outcomes.append((item.label, finish(msg, group_env, early)))
+        except (TransientError, pw.OperationalError) as exc:
+            # rolled back: every entry of the group goes back to the queue for a later run
+            for item, _ in group:
+                env.spool.release(item.entry)  # type: ignore[attr-defined]
+            raise TransientError(f"database: {exc}") from exc
+        for entry in deferred.finished:  # committed: now the spool may forget them
+            env.spool.done(entry)  # type: ignore[attr-defined]
+        for label, outcome in outcomes:
+            on_outcome(label, outcome)
