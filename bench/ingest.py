@@ -1,0 +1,130 @@
+"""Ingest benchmark: the same corpus through every way into mailgate (and Roundup).
+
+    python bench/ingest.py -n 2000                       # batch, batch on one core, pipe, smtp
+    python bench/ingest.py -n 2000 --peer roundup        # the same run next to roundup-mailgw
+    python bench/ingest.py -n 500 --modes batch --repeat 1
+
+Modes (each on a fresh gateway, median of --repeat runs by messages/s):
+  batch       mailgate.batch (what `mailgate import` runs): spool, process pool, one writer
+  batch-1cpu  the same pinned to one CPU, no pool
+  pipe        `mailgate deliver` one process per message while a daemon runs (it only
+              spools; the daemon processes); first --pipe-n messages
+  pipe-inline `mailgate deliver` with no daemon: processes inline; first --inline-n messages
+  smtp        SMTP into `mailgate serve` with 8 concurrent clients; latency = time to 250
+
+Rates count until the last message is durably processed (the daemon's commit), except
+`accepted/s`, which counts until the last 250 / exit 0. Threading accuracy compares the
+stored tickets with the corpus ground truth (bench/corpus.py). Results go to
+bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus as corpus_mod  # noqa: E402
+import daemon_runs  # noqa: E402
+import harness as h  # noqa: E402
+
+MODES = ("batch", "batch-1cpu", "pipe", "pipe-inline", "smtp")
+
+
+def corpus_folder(n: int, seed: int) -> Path:
+    folder = h.WORK / f"corpus-{n}-s{seed}"
+    if not (folder / "truth.json").exists():
+        corpus_mod.write(corpus_mod.generate(n, seed), folder)
+    return folder
+
+
+def load(folder: Path) -> tuple[list[bytes], list[dict]]:
+    truth = json.loads((folder / "truth.json").read_text())
+    messages = [p.read_bytes() for p in sorted((folder / "eml").glob("*.eml"))]
+    return messages, truth
+
+
+def run_batch(folder: Path, workers: int, one_cpu: bool) -> dict:
+    """In a child process (own RSS, own CPU affinity): see bench/batch_child.py."""
+    gw = h.WORK / "gw-batch"
+    config = h.make_gateway(gw)
+    cmd = [sys.executable, str(h.BENCH / "batch_child.py"), str(config), str(folder), str(workers)]
+    if one_cpu:
+        cmd = ["taskset", "-c", "0", *cmd]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=gw)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["truth_db"] = str(gw / "store" / "mailgate.db")
+    return result
+
+
+def score(result: dict, truth: list[dict]) -> dict:
+    subset = truth[: result["messages"]]
+    acc = corpus_mod.score(subset, h.ticket_of(Path(result.pop("truth_db"))))
+    result["accuracy"] = acc["accuracy"]
+    result["reply_accuracy"] = acc["reply_accuracy"]
+    result["alert_repeat_accuracy"] = acc["alert_repeat_accuracy"]
+    result["threading"] = acc
+    return result
+
+
+def one_run(mode: str, folder: Path, messages: list[bytes], args: argparse.Namespace) -> dict:
+    if mode == "batch":
+        return run_batch(folder, args.workers, one_cpu=False)
+    if mode == "batch-1cpu":
+        return run_batch(folder, 1, one_cpu=True)
+    if mode == "pipe":
+        return daemon_runs.run_pipe(messages[: args.pipe_n], with_daemon=True)
+    if mode == "pipe-inline":
+        return daemon_runs.run_pipe(messages[: args.inline_n], with_daemon=False)
+    if mode == "smtp":
+        return daemon_runs.run_smtp(messages, clients=8, truth=json.loads((folder / "truth.json").read_text()))
+    raise ValueError(mode)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="mailgate ingest benchmark")
+    ap.add_argument("-n", type=int, default=2000, help="corpus size (default 2000)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {','.join(MODES)}")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is reported")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="pool size for batch")
+    ap.add_argument("--pipe-n", type=int, default=300, help="messages for the pipe mode")
+    ap.add_argument("--inline-n", type=int, default=20, help="messages for pipe-inline (slow)")
+    ap.add_argument("--peer", choices=["roundup"], default=None, help="also run Roundup's mail gateway")
+    ap.add_argument("--roundup-n", type=int, default=None, help="messages for Roundup's mbox mode (default n)")
+    args = ap.parse_args()
+    folder = corpus_folder(args.n, args.seed)
+    messages, truth = load(folder)
+    rows = []
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        runs = []
+        for i in range(args.repeat if mode != "pipe-inline" else 1):
+            result = score(one_run(mode, folder, messages, args), truth)
+            print(f"  {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {result['accuracy']:.2%}",
+                  file=sys.stderr)
+            runs.append(result)
+        best = h.median_run(runs, "rate")
+        rows.append({"mode": mode, **best, "runs": [r["rate"] for r in runs]})
+    if args.peer == "roundup":
+        import roundup_peer
+
+        rows += roundup_peer.run_all(folder, messages, truth, args)
+        roundup_peer.add_ratios(rows)
+    columns = [("mode", "mode"), ("messages", "n"), ("rate", "msg/s"), ("accepted_rate", "accepted/s"),
+               ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("peak_rss_mb", "peak RSS MB"),
+               ("accuracy", "threading"), ("ratio", "vs Roundup")]
+    for row in rows:
+        row["accuracy"] = f"{row['accuracy']:.1%}" if isinstance(row.get("accuracy"), float) else row.get("accuracy", "")
+    print(f"corpus: {args.n} messages (seed {args.seed}); median of {args.repeat} runs by msg/s")
+    print(h.table(rows, columns))
+    path = h.write_result("ingest", {"n": args.n, "seed": args.seed, "repeat": args.repeat, "rows": rows})
+    print(f"written {path.relative_to(h.ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
