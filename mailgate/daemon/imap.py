@@ -78,18 +78,16 @@ class ImapFetcher:
         self.db = db
         self.wake = wake
         self.in_outage = False
-        self.fetched = 0
+        self.failures = 0  # consecutive failed connections: the backoff step
         self.source = f"imap:{account.name}"
         self._extra = {"stage": "imap", "source": self.source}
 
     # --- the session loop --------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
         while not stop.is_set():
             try:
                 await self._session(stop)
-                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - network, protocol or server errors: reconnect
@@ -100,8 +98,8 @@ class ImapFetcher:
                                 self.account.name, reason, extra={**self._extra, "outcome": "outage"})
                     self.in_outage = True
                 await self.db.run(self._record_error, reason)
-                delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
-                failures += 1
+                delay = BACKOFF[min(self.failures, len(BACKOFF) - 1)]
+                self.failures += 1
                 try:
                     await asyncio.wait_for(stop.wait(), delay)
                 except TimeoutError:
@@ -131,6 +129,7 @@ class ImapFetcher:
             if acct.move_to:
                 await client.create(acct.move_to)  # NO when it exists already: fine
             use_idle = acct.idle and client.has_capability("IDLE")
+            self.failures = 0  # connected: the next outage starts its backoff from the beginning
             if self.in_outage:
                 log.info("account %s: connected again", acct.name, extra={**self._extra, "outcome": "recovered"})
                 self.in_outage = False
