@@ -66,12 +66,26 @@ def _looks_utf8(data: bytes) -> bool:
     return _UTF8_MULTIBYTE.search(data) is not None and _try(data, "utf-8") is not None
 
 
+# Western single-byte code pages detection cannot tell apart on short text (a subject line):
+# when it guesses one of these, windows-1252, by far the most common in mail, is taken
+_LATIN_FAMILY = {codecs.lookup(n).name for n in (
+    "cp1250", "cp1252", "cp1257", "cp775", "cp850", "cp437", "latin-1", "mac-roman", "mac-latin2",
+    "mac-iceland", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9", "iso8859-10", "iso8859-13",
+    "iso8859-14", "iso8859-15", "iso8859-16", "cp1254")}
+
+
 def detect(data: bytes) -> str | None:
     """The charset charset-normalizer finds most likely, or None."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
-    return codec_for(best.encoding) if best is not None else None
+    found = codec_for(best.encoding) if best is not None else None
+    if found and found.startswith(("utf-16", "utf-32")) and not data.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None  # mail text without a byte-order mark is never UTF-16: a false guess
+    if found in _LATIN_FAMILY and _try(data, "cp1252") is not None:
+        return "cp1252"
+    return found
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:

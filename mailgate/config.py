@@ -63,6 +63,14 @@ class ThreadingSettings:
     reopen_resolved: bool = True
     # a reply to a ticket closed longer than this opens a new, linked ticket
     closed_reopen_days: int = 30
+    # a bare "thank you" to a resolved ticket reopens it only when this is true
+    thanks_reopens: bool = False
+    # Outlook's Thread-Index/Thread-Topic as a threading signal (a forwarded Outlook mail
+    # keeps the conversation index, so it is off unless the site wants it)
+    outlook_thread_index: bool = False
+    # same requester + same normalized subject within this many hours joins the open
+    # ticket; 0 = off
+    subject_window_hours: int = 0
 
 
 @dataclass(frozen=True)
@@ -373,7 +381,16 @@ def _check_semantics(s: Settings) -> None:
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
     _check_daemon(s)
+    _check_threading(s)
     _check_commands(s, names)
+
+
+def _check_threading(s: Settings) -> None:
+    t = s.threading
+    if t.closed_reopen_days < 0:
+        raise ConfigError(f"threading.closed_reopen_days: expected 0 or more days, got {t.closed_reopen_days}")
+    if t.subject_window_hours < 0:
+        raise ConfigError(f"threading.subject_window_hours: expected 0 (off) or more hours, got {t.subject_window_hours}")
 
 
 def _check_commands(s: Settings, queue_names: set[str]) -> None:

@@ -58,7 +58,7 @@ class Walk:
                               tuple(self.original_headers))
 
 
-_UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*$\r?\n?", re.M | re.S)
+_UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*\r?$\n?", re.M | re.S)
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _MAX_DEPTH = 40  # deeper nesting is a parser bomb, not a mail: the rest is kept as bytes
 
@@ -95,6 +95,7 @@ def _payload(part: email.message.Message) -> bytes:
 def _uudecode(block: str) -> bytes:
     out = bytearray()
     for line in block.splitlines():
+        line = line.rstrip("\r")
         if not line or line in ("`", " "):
             continue
         try:

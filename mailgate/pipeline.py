@@ -26,7 +26,7 @@ from mailgate.stages.classify import Classify
 from mailgate.stages.clean_stage import CleanStage
 from mailgate.stages.commands_stage import CommandsStage
 from mailgate.stages.notify import Notify
-from mailgate.stages.parse_stage import ParseStage
+from mailgate.stages.parse_stage import ParseStage, tell_sender_too_large
 from mailgate.stages.store import Store
 from mailgate.stages.thread import Thread
 
@@ -105,6 +105,8 @@ def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = 
     except StageFailure as failure:
         with db.atomic():
             q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
+            if failure.stage == ParseStage.name:  # too large: the sender is told, not left guessing
+                tell_sender_too_large(msg, env, q.id, failure.error)
         env.spool.done(entry)
         log.error("message %s quarantined #%s at stage %s: %s", mid or entry.sha256[:12], q.id,
                   failure.stage, failure.error)
@@ -132,6 +134,11 @@ def precheck(entry: SpoolEntry, raw: bytes, env: Env) -> Outcome | None:
     if existing is not None:
         env.spool.done(entry)
         return Outcome("duplicate", existing.message_id, existing.ticket_id)
+    # the same bytes delivered again while held in the quarantine: one held copy is enough
+    held = Quarantine.get_or_none(Quarantine.raw_sha256 == entry.sha256, Quarantine.state == "held")
+    if held is not None:
+        env.spool.done(entry)
+        return Outcome("duplicate", detail=f"already held in quarantine #{held.id}", quarantine_id=held.id)
     return None
 
 

@@ -33,10 +33,25 @@ def _v3_internal_notes(db: pw.Database) -> None:
         apply_ops(migrator.add_column(table, "internal", pw.BooleanField(default=False)))
 
 
+def _v5_thread_index(db: pw.Database) -> None:
+    """Message.thread_index: Outlook conversation key for threading (issue 3). Added only
+    when missing: a database created by migration 1 from current models already has it."""
+    from playhouse.migrate import migrate as apply_ops
+
+    from mailgate.db.models import Message
+
+    table = Message._meta.table_name
+    if "thread_index" not in {c.name for c in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db)
+        apply_ops(migrator.add_column(table, "thread_index", pw.CharField(default="")),
+                  migrator.add_index(table, ("thread_index",), False))
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
     (3, _v3_internal_notes),
+    (5, _v5_thread_index),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -90,6 +90,9 @@ class Message(BaseModel):
     auto_class = pw.CharField(default="")
     # an internal note (`comment:` command): stored, shown to staff, never sent to the requester
     internal = pw.BooleanField(default=False)
+    # Outlook conversation key (first 22 bytes of Thread-Index, hex) for [threading]
+    # outlook_thread_index; "" when the mail had none
+    thread_index = pw.CharField(default="", index=True)
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

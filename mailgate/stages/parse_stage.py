@@ -1,9 +1,23 @@
-"""Parse the raw bytes; refuse what is too large to be a help request."""
+"""Parse the raw bytes; refuse what is too large to be a help request.
+
+A message over gateway.max_message_size is not truncated: it is held in the quarantine
+whole (an operator can retry it after raising the limit) and its sender is told, in a
+notice that names the size and the limit and says what to do instead. `mailgate deliver`
+refuses such mail before the spool (exit 65) so the MTA's bounce says it; this path covers
+IMAP and imported mail, which arrive already accepted.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from mailgate.parse import parse_message
 from mailgate.stages.base import Env, Inbound
+
+log = logging.getLogger("mailgate.parse")
+
+REFUSAL_KIND = "refused-too-large"
 
 
 class MessageTooLarge(ValueError):
@@ -16,7 +30,63 @@ class ParseStage:
     def __call__(self, msg: Inbound, env: Env) -> None:
         limit = env.settings.gateway.max_message_size
         if len(msg.raw) > limit:
+            # the headers still tell us whom to answer
+            msg.parsed = parse_message(msg.raw, headers_only=True)
             raise MessageTooLarge(
                 f"message is {len(msg.raw)} bytes, over gateway.max_message_size ({limit})"
             )
         msg.parsed = parse_message(msg.raw)
+
+
+def human_size(size: int) -> str:
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str) -> bool:
+    """Queue the too-large notice for a message just quarantined by ParseStage. Never to
+    automatic mail or our own addresses, at most gateway.ack_rate_limit per sender and hour.
+    Runs inside the quarantine's transaction. Returns True when a notice was queued."""
+    from mailgate.db.models import Outbox
+    from mailgate.outgoing import compose, new_message_id
+    from mailgate.stages.classify import classify_headers
+
+    p = msg.parsed
+    if p is None or not error.startswith(MessageTooLarge.__name__):
+        return False
+    settings = env.settings
+    ours = {settings.gateway.address.lower()} | {q.address.lower() for q in settings.queues}
+    reply_to = p.reply_to[0][1] if p.reply_to and p.reply_to[0][1] else p.from_addr
+    if not reply_to or "@" not in reply_to or reply_to in ours or classify_headers(p):
+        return False
+    now = env.clock()
+    since = now.replace(tzinfo=None) - timedelta(hours=1)
+    recent = (Outbox.select().where(Outbox.kind == REFUSAL_KIND, Outbox.created_at >= since,
+                                    Outbox.recipients.contains(f'"{reply_to}"')).count())
+    if recent >= settings.gateway.ack_rate_limit:
+        log.warning("message %s: too-large notice to %s suppressed by the rate limit (stage parse)",
+                    p.message_id, reply_to)
+        return False
+    queue_address = settings.queues[0].address
+    for address in p.recipients:
+        queue = settings.queue_for_address(address)
+        if queue is not None:
+            queue_address = queue.address
+            break
+    body = env.templates.get_template("too_large.txt.j2").render(
+        gateway=settings.gateway, subject=p.subject, size=human_size(p.size),
+        limit=human_size(settings.gateway.max_message_size), reference=quarantine_id,
+    )
+    message_id = new_message_id(queue_address.partition("@")[2])
+    text = compose(
+        from_name=settings.gateway.name, from_addr=queue_address, to=[reply_to],
+        subject=f"Not delivered: {p.subject or '(no subject)'}", body=body, message_id=message_id,
+        date=now, in_reply_to=p.message_id, references=[p.message_id],
+        headers={"Auto-Submitted": "auto-replied", "X-Loop": settings.gateway.address,
+                 "Precedence": "auto_reply", "X-Auto-Response-Suppress": "All"},
+    )
+    Outbox.create(kind=REFUSAL_KIND, sender=queue_address, recipients=[reply_to], message_id=message_id,
+                  message=text, created_at=now.replace(tzinfo=None), next_attempt_at=now.replace(tzinfo=None))
+    log.info("message %s: too-large notice queued to %s (stage parse)", p.message_id, reply_to)
+    return True

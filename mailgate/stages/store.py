@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from mailgate.attachments import store_attachment
+from mailgate.bounces import failed_addresses
 from mailgate.db.models import Attachment, Event, Message, Nosy, Queue, Ticket, TicketLink
 from mailgate.people import person_for
 from mailgate.stages.base import Env, Inbound
+from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
+from mailgate.stages.thread import thread_index_key
 from mailgate.subject import clean_subject
+from mailgate.thanks import is_bare_thanks
 
 
 def add_nosy(ticket: Ticket, address: str, name: str = "") -> bool:
@@ -45,11 +51,12 @@ class Store:
         row = Message.create(
             ticket=ticket, message_id=p.message_id, content_hash=p.content_hash, direction="in",
             sender=p.from_addr, sender_name=p.from_name, recipients=p.recipients,
-            date=p.date.replace(tzinfo=None) if p.date else None, subject=p.subject,
+            date=p.date.astimezone(UTC).replace(tzinfo=None) if p.date else None, subject=p.subject,
             body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
             signature=clean.signature if clean else "", html=_safe_html(p.text_html),
             raw_sha256=msg.entry.sha256, source=msg.entry.source, thread_signal=msg.thread_signal,
             auto_class=msg.auto_class, created_at=now,
+            thread_index=thread_index_key(p.header("Thread-Index")),
         )
         msg.message_row_id = row.id
         for att in p.attachments:
@@ -62,15 +69,28 @@ class Store:
             for other, kind in msg.link_to:
                 TicketLink.create(ticket=ticket, other=other, kind=kind)
                 record_event(ticket, "system", "link", None, f"#{other}", row, env)
-        elif not msg.auto_class:
-            self._reopen_if_resolved(ticket, row, p.from_addr, env)
+        elif msg.auto_class in (BOUNCE, AUTO_REPLY, AUTO_GENERATED):
+            # automatic mail is a note: it never reopens, and does not count as activity
+            # (the closed_reopen_days clock keeps running)
+            if msg.auto_class == BOUNCE:
+                record_event(ticket, "system", "bounce", None, ", ".join(failed_addresses(p)) or None, row, env)
+            return
+        else:
+            self._reopen(ticket, row, p.from_addr, msg, env)
         ticket.updated_at = now
         ticket.save()
 
-    def _reopen_if_resolved(self, ticket: Ticket, row: Message, actor: str, env: Env) -> None:
-        if ticket.status == "resolved" and env.settings.threading.reopen_resolved:
-            record_event(ticket, actor, "status", ticket.status, "open", row, env)
-            ticket.status = "open"
+    def _reopen(self, ticket: Ticket, row: Message, actor: str, msg: Inbound, env: Env) -> None:
+        """A reply to a resolved (or recently closed) ticket reopens it, unless it is only
+        a thank-you and [threading] thanks_reopens is false."""
+        threading = env.settings.threading
+        if ticket.status not in ("resolved", "closed") or not threading.reopen_resolved:
+            return
+        visible = msg.clean.visible if msg.clean else (msg.parsed.text_plain if msg.parsed else "")
+        if not threading.thanks_reopens and is_bare_thanks(visible):
+            return
+        record_event(ticket, actor, "status", ticket.status, "open", row, env)
+        ticket.status = "open"
 
 
 def _safe_html(html: str) -> str:

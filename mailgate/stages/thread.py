@@ -1,45 +1,78 @@
-"""Find the ticket a message belongs to; record which signal matched.
+"""Find the ticket a message belongs to; record which signal matched (Message.thread_signal).
 
-Signals, strongest first: signed reply token (set by Addressing), the Message-ID chain,
-the subject tag. A subject tag alone from a stranger never appends to someone else's
-ticket: it opens a new ticket linked to the one it names.
+Signals, strongest first:
+
+    reply-token     a valid signed reply address (found by Addressing, checked here)
+    message-id      In-Reply-To / References name a stored message, inbound or outbound
+    subject-tag     "[Helpdesk #12]", only from the requester, a nosy person or staff
+    thread-index    Outlook's conversation index ([threading] outlook_thread_index)
+    subject-window  same requester, same subject, recently ([threading] subject_window_hours)
+    new             none matched: a new ticket
+
+A subject tag alone from a stranger never appends to someone else's ticket: it opens a new
+ticket linked to the one it names. A reply to a ticket closed longer than
+closed_reopen_days opens a new, linked ticket. Bounces and auto-replies never open a ticket:
+one that matches nothing is held in the quarantine with the reason (kept, never lost).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from datetime import timedelta
 
-from mailgate.db.models import Message, Nosy, Person, Ticket
+from mailgate.bounces import attribute_bounce
+from mailgate.db.models import ACTIVE_STATUSES, Message, Nosy, Person, Ticket
+from mailgate.parse import ParsedMessage
 from mailgate.people import is_staff
 from mailgate.stages.base import Env, Inbound
-from mailgate.subject import find_ticket_number
+from mailgate.stages.classify import AUTO_REPLY, BOUNCE, MACHINE_ANSWERS
+from mailgate.subject import find_ticket_number, normalize
 
 log = logging.getLogger("mailgate.thread")
 
 
-def _by_message_ids(ids: tuple[str, ...]) -> int | None:
-    if not ids:
+class Unattributable(Exception):  # noqa: N818 - the quarantine shows the name as the reason
+    """Automatic mail (bounce, auto-reply) that names no ticket of ours: held, not a ticket."""
+
+
+def by_message_ids(p: ParsedMessage) -> int | None:
+    """The ticket of the most specific stored message this one refers to: In-Reply-To
+    first, then References from the newest back to the root."""
+    ordered = list(dict.fromkeys([*p.in_reply_to, *reversed(p.references)]))
+    if not ordered:
         return None
-    # newest reference first: the most specific match
     rows = (Message.select(Message.message_id, Message.ticket)
-            .where(Message.message_id.in_(list(ids)), Message.ticket.is_null(False)))
-    found = {r.message_id: r.ticket_id for r in rows}
-    if not found:
-        roots = Ticket.select(Ticket.id, Ticket.root_message_id).where(Ticket.root_message_id.in_(list(ids)))
-        found = {t.root_message_id: t.id for t in roots}
-    for mid in reversed(ids):
-        if mid in found:
-            return found[mid]
-    return None
+            .where(Message.message_id.in_(ordered), Message.ticket.is_null(False))
+            .order_by(Message.id.desc()))
+    found: dict[str, int] = {}
+    for r in rows:
+        found.setdefault(r.message_id, r.ticket_id)
+    for t in Ticket.select(Ticket.id, Ticket.root_message_id).where(Ticket.root_message_id.in_(ordered)):
+        found.setdefault(t.root_message_id, t.id)
+    return next((found[mid] for mid in ordered if mid in found), None)
 
 
-def _knows_ticket(ticket: Ticket, address: str, env: Env) -> bool:
+def knows_ticket(ticket: Ticket, address: str, env: Env) -> bool:
     """Requester, nosy or staff: the people a bare subject tag is trusted from."""
+    if not address:
+        return False
     if ticket.requester.address == address or is_staff(env.settings, address):
         return True
     return (Nosy.select().join(Person)
             .where(Nosy.ticket == ticket, Person.address == address).exists())
+
+
+def thread_index_key(value: str | None) -> str:
+    """Outlook's conversation key: the first 22 bytes of the base64 Thread-Index, as hex."""
+    if not value:
+        return ""
+    try:
+        data = base64.b64decode("".join(value.split()) + "==", validate=False)
+    except (binascii.Error, ValueError):
+        return ""
+    return data[:22].hex() if len(data) >= 22 else ""
 
 
 class Thread:
@@ -48,29 +81,86 @@ class Thread:
     def __call__(self, msg: Inbound, env: Env) -> None:
         p = msg.parsed
         assert p is not None
-        if msg.ticket_id is not None and not Ticket.select().where(Ticket.id == msg.ticket_id).exists():
-            log.warning("reply token names missing ticket #%s (message %s)", msg.ticket_id, p.message_id)
-            msg.ticket_id, msg.thread_signal = None, ""
+        self._check_token(msg, p)
+        if msg.auto_class == BOUNCE and msg.ticket_id is None:
+            found = attribute_bounce(p, env)
+            if found is None:
+                raise Unattributable(
+                    f"a bounce naming no message or ticket of ours (from {p.from_addr or 'nobody'}); "
+                    "held here instead of opening a ticket")
+            msg.ticket_id, msg.thread_signal = found
         if msg.ticket_id is None:
-            tid = _by_message_ids(p.in_reply_to + p.references)
+            tid = by_message_ids(p)
             if tid is not None:
                 msg.ticket_id, msg.thread_signal = tid, "message-id"
         if msg.ticket_id is None:
-            number = find_ticket_number(p.subject, env.settings.gateway.subject_tag)
-            ticket = Ticket.get_or_none(Ticket.id == number) if number else None
-            if ticket is not None:
-                if _knows_ticket(ticket, p.from_addr, env):
-                    msg.ticket_id, msg.thread_signal = ticket.id, "subject-tag"
-                else:
-                    msg.link_to.append((ticket.id, "related"))
-                    msg.notes.append(
-                        f"Your message mentioned ticket #{ticket.id}, which belongs to someone else, "
-                        "so a new ticket was opened and linked to it."
-                    )
-        if msg.ticket_id is not None:
+            self._by_subject_tag(msg, p, env)
+        threading = env.settings.threading
+        if msg.ticket_id is None and threading.outlook_thread_index:
+            self._by_thread_index(msg, p, env)
+        if msg.ticket_id is None and threading.subject_window_hours > 0 and not msg.link_to:
+            self._by_subject_window(msg, p, env)
+        if msg.ticket_id is None and msg.auto_class == AUTO_REPLY:
+            raise Unattributable(
+                f"an automatic reply matching no ticket (from {p.from_addr or 'nobody'}); "
+                "held here instead of opening a ticket")
+        if msg.ticket_id is not None and msg.auto_class not in MACHINE_ANSWERS:
             self._follow_closed(msg, env)
         if msg.ticket_id is None:
             msg.thread_signal = msg.thread_signal or "new"
+        log.info("message %s threaded: %s ticket #%s (stage thread)", p.message_id, msg.thread_signal,
+                 msg.ticket_id)
+
+    def _check_token(self, msg: Inbound, p: ParsedMessage) -> None:
+        """A token whose ticket or person is gone is stale: ignored (and logged)."""
+        if msg.ticket_id is None:
+            return
+        ticket_ok = Ticket.select().where(Ticket.id == msg.ticket_id).exists()
+        person_ok = msg.token_person_id is None or Person.select().where(Person.id == msg.token_person_id).exists()
+        if not (ticket_ok and person_ok):
+            log.warning("message %s: stale reply token (ticket #%s, person %s); ignored (stage thread)",
+                        p.message_id, msg.ticket_id, msg.token_person_id)
+            msg.ticket_id, msg.token_person_id, msg.thread_signal = None, None, ""
+
+    def _by_subject_tag(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
+        number = find_ticket_number(p.subject, env.settings.gateway.subject_tag)
+        ticket = Ticket.get_or_none(Ticket.id == number) if number else None
+        if ticket is None:
+            return
+        if knows_ticket(ticket, p.from_addr, env):
+            msg.ticket_id, msg.thread_signal = ticket.id, "subject-tag"
+            return
+        log.warning("message %s: subject names ticket #%s but %s is not on it; opening a linked ticket "
+                    "(stage thread)", p.message_id, ticket.id, p.from_addr)
+        msg.link_to.append((ticket.id, "related"))
+        msg.thread_signal = "new-stranger-tag"
+        msg.notes.append(
+            f"Your message mentioned ticket #{ticket.id}, which belongs to someone else, "
+            "so a new ticket was opened for you and linked to it."
+        )
+
+    def _by_thread_index(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
+        key = thread_index_key(p.header("Thread-Index"))
+        if not key:
+            return
+        row = (Message.select(Message.ticket).where(Message.thread_index == key, Message.ticket.is_null(False))
+               .order_by(Message.id.desc()).first())
+        if row is not None and knows_ticket(row.ticket, p.from_addr, env):
+            msg.ticket_id, msg.thread_signal = row.ticket_id, "thread-index"
+
+    def _by_subject_window(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
+        title = normalize(p.subject, env.settings.gateway.subject_tag)
+        if not title or not p.from_addr:
+            return
+        since = env.clock().replace(tzinfo=None) - timedelta(hours=env.settings.threading.subject_window_hours)
+        candidates = (Ticket.select().join(Person, on=Ticket.requester == Person.id)
+                      .where(Person.address == p.from_addr, Ticket.updated_at >= since,
+                             Ticket.status.in_(ACTIVE_STATUSES))
+                      .order_by(Ticket.updated_at.desc()))
+        for ticket in candidates:
+            if normalize(ticket.subject, env.settings.gateway.subject_tag) == title:
+                msg.ticket_id, msg.thread_signal = ticket.id, "subject-window"
+                return
 
     def _follow_closed(self, msg: Inbound, env: Env) -> None:
         ticket = Ticket.get_by_id(msg.ticket_id)
@@ -78,5 +168,6 @@ class Thread:
         now = env.clock().replace(tzinfo=None)
         if ticket.status in ("closed", "rejected") and ticket.updated_at < now - timedelta(days=days):
             msg.link_to.append((ticket.id, "follows-up"))
-            msg.notes.append(f"Ticket #{ticket.id} was closed, so a new ticket was opened for your message.")
+            msg.notes.append(f"Ticket #{ticket.id} was closed, so a new ticket was opened for your message "
+                             "and linked to it.")
             msg.ticket_id, msg.thread_signal = None, f"new-after-closed:{msg.thread_signal}"

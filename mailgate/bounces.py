@@ -1,0 +1,81 @@
+"""Which of our mails bounced, and who is no longer reachable.
+
+A bounce is attributed through what it carries of the mail that bounced, strongest first:
+the returned headers' Message-ID (one of our outbox messages), the References/In-Reply-To
+of the bounce itself or of the returned headers, and our X-Mailgate-Ticket header (in the
+returned headers, or quoted in a plain-text bounce). A recipient is marked bouncing only
+for a permanent failure (DSN Action: failed) and only when the bounced mail was really sent
+to that address by us: a forged bounce cannot silence someone's alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from mailgate.db.models import Message, Person, Ticket
+from mailgate.parse import ParsedMessage, message_ids
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.bounces")
+
+_QUOTED_ID = re.compile(r"^\s*>?\s*Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
+_QUOTED_TICKET = re.compile(r"^\s*>?\s*X-Mailgate-Ticket:\s*(\d+)", re.I | re.M)
+# plain-text bounces name the failed address in many ways; only these are trusted
+_TEXT_FAILED = re.compile(r"<([^<>@\s]+@[^<>\s]+)>:?\s*\n?.*?(?:user unknown|does not exist|no such user|"
+                          r"mailbox unavailable|recipient address rejected)", re.I)
+
+
+def _returned(p: ParsedMessage, name: str) -> list[str]:
+    report = p.report
+    if report is None:
+        return []
+    return [v for k, v in report.original_headers if k.lower() == name.lower()]
+
+
+def _our_message(ids: list[str]) -> Message | None:
+    if not ids:
+        return None
+    return (Message.select().where(Message.message_id.in_(ids), Message.direction == "out",
+                                   Message.ticket.is_null(False)).order_by(Message.id.desc()).first())
+
+
+def failed_addresses(p: ParsedMessage) -> list[str]:
+    if p.report is not None and (p.report.failed or p.report.delayed):
+        return list(p.report.failed)
+    return [m.group(1).lower() for m in _TEXT_FAILED.finditer(p.text_plain[:20000])]
+
+
+def attribute_bounce(p: ParsedMessage, env: Env) -> tuple[int, str] | None:
+    """(ticket id, thread signal) for a bounce, marking failed recipients; None if unknown."""
+    text = p.text_plain[:200_000]
+    original_ids = [i for v in _returned(p, "Message-ID") for i in message_ids(v)]
+    original_ids += [i for m in _QUOTED_ID.finditer(text) for i in message_ids(m.group(1))]
+    sent = _our_message(original_ids)
+    if sent is not None:
+        _mark_bouncing(p, sent.ticket_id, list(sent.recipients or []), env)
+        return sent.ticket_id, "bounce:message-id"
+    refs = [i for v in _returned(p, "References") + _returned(p, "In-Reply-To") for i in message_ids(v)]
+    sent = _our_message(list(p.in_reply_to) + list(reversed(p.references)) + refs)
+    if sent is not None:
+        _mark_bouncing(p, sent.ticket_id, list(sent.recipients or []), env)
+        return sent.ticket_id, "bounce:references"
+    numbers = [v.strip() for v in _returned(p, "X-Mailgate-Ticket")] + _QUOTED_TICKET.findall(text)
+    for number in numbers:
+        if number.isdigit() and Ticket.select().where(Ticket.id == int(number)).exists():
+            # the header alone proves less than a Message-ID of ours: attach, mark nobody
+            return int(number), "bounce:ticket-header"
+    return None
+
+
+def _mark_bouncing(p: ParsedMessage, ticket_id: int, sent_to: list[str], env: Env) -> None:
+    sent_to = [a.lower() for a in sent_to]
+    for address in failed_addresses(p):
+        if address not in sent_to:
+            log.warning("message %s: bounce names %s, to whom the bounced mail was not sent; not marked "
+                        "(stage thread)", p.message_id, address)
+            continue
+        updated = Person.update(bouncing=True).where(Person.address == address, Person.bouncing == False)  # noqa: E712
+        if updated.execute():
+            log.warning("message %s: %s marked bouncing (ticket #%s, stage thread)", p.message_id, address,
+                        ticket_id)
