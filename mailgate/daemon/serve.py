@@ -5,7 +5,6 @@ that is restarted if it crashes. Signals: TERM/INT stop, HUP reloads."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import os
 import signal
@@ -26,6 +25,7 @@ from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
 from mailgate.errors import ConfigError, TransientError
+from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
 from mailgate.stages.base import Env
 
@@ -86,20 +86,9 @@ class Daemon:
         for account in s.imap:
             fetcher = ImapFetcher(account, self.current_settings, self.spool, self.db, self.worker.wake)
             self.supervise(f"imap:{account.name}", lambda f=fetcher: f.run(self.stop))
-        sender = self._outbox_sender(env)
-        if sender is not None:
-            self.supervise("outbox", lambda: sender.run(self.stop))
+        sender = OutboxSender(env)
+        self.supervise("outbox", lambda: sender.run(self.stop))
         log.info("mailgate daemon running (pid %d)", os.getpid(), extra={"stage": "startup"})
-
-    def _outbox_sender(self, env: Env) -> object | None:
-        # the outbox sender is its own component (issue 4); the daemon runs it when installed
-        if importlib.util.find_spec("mailgate.outbox_sender") is None:
-            log.warning("no outbox sender installed: outgoing mail stays queued in the outbox",
-                        extra={"stage": "startup"})
-            return None
-        from mailgate.outbox_sender import OutboxSender
-
-        return OutboxSender(env)
 
     def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         async def run() -> None:

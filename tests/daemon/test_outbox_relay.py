@@ -1,0 +1,53 @@
+"""The daemon runs the outbox sender: with the relay down, outgoing mail waits and is retried;
+once the relay is back the outbox drains."""
+
+from __future__ import annotations
+
+import smtplib
+
+from aiosmtpd.controller import Controller
+
+from tests.daemon.conftest import message, wait_until
+from tests.daemon.dovecot import free_port
+
+
+class Relay:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def test_outbox_drains_after_the_relay_comes_back(make_daemon) -> None:
+    relay_port = free_port()
+    d = make_daemon(f"""
+[relay]
+host = "127.0.0.1"
+port = {relay_port}
+timeout = 2.0
+
+[outbox]
+poll_interval = 0.2
+backoff_initial = 0.5
+backoff_max = 1.0
+""")
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(1))
+    # relay down: the acknowledgement waits in the outbox and is retried
+    wait_until(lambda: d.gateway.json("status")["outbox"]["retrying"] == 1, what="a retried outbox row")
+    assert d.gateway.outbox()[0]["state"] == "pending"
+    relay = Relay()
+    controller = Controller(relay, hostname="127.0.0.1", port=relay_port)
+    controller.start()
+    try:
+        wait_until(lambda: relay.received, timeout=20, what="the relay to receive the acknowledgement")
+        wait_until(lambda: d.gateway.outbox()[0]["state"] == "sent", what="the outbox row to be sent")
+    finally:
+        controller.stop()
+    [(sender, rcpts, data)] = relay.received
+    assert rcpts == ["bob@customer.example"]
+    assert b"Auto-Submitted: auto-replied" in data
+    st = d.gateway.json("status")["outbox"]
+    assert st["pending"] == 0 and st["failed"] == 0
