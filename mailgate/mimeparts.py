@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import email.message
 import io
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
@@ -61,6 +62,11 @@ class Walk:
 _UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*\r?$\n?", re.M | re.S)
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _MAX_DEPTH = 40  # deeper nesting is a parser bomb, not a mail: the rest is kept as bytes
+
+
+def guess_type(filename: str) -> str:
+    """Content type for a file that came without one (uuencoded, inside winmail.dat)."""
+    return mimetypes.guess_type(filename, strict=False)[0] or "application/octet-stream"
 
 
 def _as_bytes(part: email.message.Message) -> bytes:
@@ -113,7 +119,8 @@ def split_uuencoded(text: str) -> tuple[str, list[Attachment]]:
 
     def cut(m: re.Match[str]) -> str:
         try:
-            found.append(Attachment(m.group(1).strip(), "application/octet-stream", _uudecode(m.group(2))))
+            name = m.group(1).strip()
+            found.append(Attachment(name, guess_type(name), _uudecode(m.group(2))))
         except (binascii.Error, IndexError):
             return m.group(0)  # not really uuencoded: leave the text as it was
         return ""
@@ -132,8 +139,12 @@ def _tnef_files(data: bytes) -> list[Attachment]:
         tnef = TNEF(data)
     except Exception:  # noqa: BLE001 - a damaged winmail.dat is still kept whole
         return []
-    return [Attachment(a.long_filename() or a.name or "", "application/octet-stream", bytes(a.data))
-            for a in tnef.attachments if a.data]
+    files = []
+    for a in tnef.attachments:
+        if a.data:
+            name = a.long_filename() or a.name or ""
+            files.append(Attachment(name, guess_type(name), bytes(a.data)))
+    return files
 
 
 def _delivery_status(part: email.message.Message, walk: Walk) -> None:

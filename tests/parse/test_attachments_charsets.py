@@ -122,3 +122,13 @@ def test_uudecode_tolerates_sloppy_padding() -> None:
     text, [att] = split_uuencoded(f"before\nbegin 600 a.bin\n{line}\n`\nend\nafter\n")
     assert att.filename == "a.bin" and att.payload == b"abc"
     assert text == "before\nafter\n"
+
+
+def test_winmail_dat_is_unpacked_and_kept(gateway: Gateway) -> None:
+    _, m = only_message(gateway, "winmail_tnef.eml")
+    by_name = {a["filename"]: a for a in m["attachments"]}
+    assert set(by_name) == {"report.txt", "diagram.png", "winmail.dat"}
+    assert by_name["diagram.png"]["content_type"] == "image/png"
+    root = gateway.dir / "store" / "attachments"
+    report = by_name["report.txt"]["sha256"]
+    assert (root / report[:2] / report).read_bytes() == b"quarterly numbers\n"
