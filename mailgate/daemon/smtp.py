@@ -83,8 +83,9 @@ class IngestHandler:
             return self._answer("451 4.3.0 Internal error while storing the message; try again later", count)
         finally:
             self.sessions.in_data -= 1
-        log.info("accepted %d bytes from <%s> for %s", len(raw), envelope.mail_from,
+        log.info("accepted %d bytes from <%s> for %s%s", len(raw), envelope.mail_from,
                  ", ".join(envelope.rcpt_tos),
+                 f" (authenticated as {extra['auth_user']})" if "auth_user" in extra else "",
                  extra={"stage": self.kind, "outcome": "spooled", "message_id": entry.sha256[:12],
                         "source": self.kind})
         self.wake()
