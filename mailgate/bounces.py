@@ -14,7 +14,7 @@ import logging
 import re
 
 from mailgate.db.models import Message, Person, Ticket
-from mailgate.parse import ParsedMessage, message_ids
+from mailgate.parse import ParsedMessage, message_ids, parse_headers
 from mailgate.stages.base import Env
 
 log = logging.getLogger("mailgate.bounces")
@@ -27,10 +27,13 @@ _TEXT_FAILED = re.compile(r"<([^<>@\s]+@[^<>\s]+)>:?\s*\n?.*?(?:user unknown|doe
 
 
 def _returned(p: ParsedMessage, name: str) -> list[str]:
-    report = p.report
-    if report is None:
-        return []
-    return [v for k, v in report.original_headers if k.lower() == name.lower()]
+    """A header of the returned mail: from the DSN, or from a message/rfc822 attachment
+    (Exchange and some appliances bounce without multipart/report)."""
+    headers = list(p.report.original_headers) if p.report is not None else []
+    for att in p.attachments:
+        if att.content_type == "message/rfc822":
+            headers += parse_headers(att.payload)
+    return [v for k, v in headers if k.lower() == name.lower()]
 
 
 def _our_message(ids: list[str]) -> Message | None:

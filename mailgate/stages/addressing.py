@@ -33,7 +33,8 @@ class Addressing:
             if tag and msg.token_person_id is None:
                 token = parse_token(tag, settings.gateway.secret)
                 if token is None:
-                    log.warning("ignoring invalid reply token in %s (message %s)", address, parsed.message_id)
+                    log.warning("message %s: ignoring invalid reply token in %s (forged or mangled; "
+                                "stage addressing)", parsed.message_id, address)
                     continue
                 msg.queue = queue
                 msg.ticket_id = token.ticket_id

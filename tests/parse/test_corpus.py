@@ -117,5 +117,6 @@ def test_zammad_from_subject_attachments_agree(gateway: Gateway, tmp_path: Path)
     # known disagreements, where we differ on purpose: mail117/118 put an RFC 2047 encoded
     # word in the address (forbidden by RFC 2047 5; we keep the address as written instead
     # of decoding it into a spoofed one); mail087's second part has no Content-Type, so it is
-    # text/plain body for us and a file for zammad
+    # text/plain body for us and a file for zammad; mail025's uuencoded block is a file for
+    # us and body text for zammad. `bench/parse_corpus.py` prints the figure.
     assert agree / len(expected) >= 0.95, disagree

@@ -264,3 +264,13 @@ def test_own_ack_coming_back_is_discarded(gateway: Gateway, carol: dict) -> None
     assert gateway.deliver(o["message"].encode()).exit_code == 0
     assert [m["message_id"] for m in inbound(gateway, 1)] == ["carol-1@customer.example"]
     assert len(gateway.outbox()) == 1
+
+
+def test_exchange_style_ndr_without_dsn_is_attributed(gateway: Gateway, carol: dict) -> None:
+    deliver(gateway, "21_ndr_original_attached.eml", **carol)
+    assert signal_of(gateway, "ndr-1@customer.example") == (1, "bounce:message-id", "bounce")
+    assert len(gateway.tickets()) == 1
+    from mailgate.db.models import Person
+
+    set_status(gateway, 1, "new")
+    assert Person.get(Person.address == "carol@customer.example").bouncing is True
