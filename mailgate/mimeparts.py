@@ -60,6 +60,8 @@ class Walk:
 
 
 _UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*\r?$\n?", re.M | re.S)
+# an HTML part without a MIME charset may still name one in a <meta> tag
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 _TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 _MAX_DEPTH = 40  # deeper nesting is a parser bomb, not a mail: the rest is kept as bytes
 
@@ -211,7 +213,11 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
         # a multipart without parts (broken boundary) is read as text rather than lost. A
         # second HTML part next to a text alternative (Apple Mail's fragments around an
         # attachment) is kept as a file below; in a plain multipart/mixed it is more body.
-        text, used = decode_bytes(data, part.get_content_charset())
+        declared = part.get_content_charset()
+        if declared is None and ctype == "text/html":
+            m = _META_CHARSET.search(data[:4096])
+            declared = m.group(1).decode("ascii") if m else None
+        text, used = decode_bytes(data, declared)
         walk.charsets.append(used)
         if ctype == "text/html":
             walk.html.append(text)
