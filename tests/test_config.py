@@ -16,7 +16,7 @@ def run_with(tmp_path: Path, text: str):
 
 
 def base(tmp_path: Path) -> str:
-    return BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path)
+    return BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "rules")
 
 
 @pytest.mark.parametrize(

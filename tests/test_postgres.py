@@ -25,7 +25,8 @@ def postgres() -> Iterator[PostgresServer]:
 def pg_gateway(tmp_path: Path, postgres: PostgresServer) -> Gateway:
     url = postgres.create_database(f"mg_{uuid.uuid4().hex[:12]}")
     config = tmp_path / "mailgate.toml"
-    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path)
+    (tmp_path / "rules").mkdir()
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "rules")
     config.write_text(text.replace('database = "sqlite:///store/mailgate.db"', f'database = "{url}"'))
     return Gateway(tmp_path, config)
 
@@ -51,7 +52,7 @@ def test_unreachable_postgres_is_a_temporary_failure(tmp_path: Path) -> None:
     from tests.pg import free_port
 
     config = tmp_path / "mailgate.toml"
-    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path)
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "no-rules")
     config.write_text(text.replace('database = "sqlite:///store/mailgate.db"',
                                    f'database = "postgresql://nobody@127.0.0.1:{free_port()}/none"'))
     result = Gateway(tmp_path, config).cli("ticket", "list")
