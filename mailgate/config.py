@@ -179,6 +179,21 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """Monitoring alerts grouped by fingerprint (issue 6, rules/*.toml)."""
+
+    # a problem still firing on an open ticket mails the team again after this many seconds
+    # (Alertmanager's repeat_interval)
+    renotify_interval: float = 4 * 3600.0
+    # a problem returning this many seconds after its recovery reopens the same ticket
+    flap_window: float = 3600.0
+    # more than this many new alert tickets from one sender within storm_window seconds are
+    # grouped under one parent incident ticket; 0 turns the storm guard off
+    storm_threshold: int = 10
+    storm_window: float = 300.0
+
+
+@dataclass(frozen=True)
 class OutboxSettings:
     """The outbox sender (issue 4)."""
 
@@ -207,6 +222,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     permissions: tuple[PermissionSettings, ...] = ()
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     templates: str = "templates"
     rules: str = "rules"
 
@@ -321,6 +337,7 @@ _LISTS: dict[str, tuple[str, type]] = {"queue": ("queues", QueueSettings), "pers
 _LISTS["imap"] = ("imap", ImapSettings)
 _SECTIONS.update(commands=CommandSettings, alerts=AlertSettings, outbox=OutboxSettings)
 _LISTS["permission"] = ("permissions", PermissionSettings)
+_SECTIONS["monitoring"] = MonitoringSettings
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
 
 
@@ -383,6 +400,17 @@ def _check_semantics(s: Settings) -> None:
     _check_daemon(s)
     _check_threading(s)
     _check_commands(s, names)
+    _check_monitoring(s)
+
+
+def _check_monitoring(s: Settings) -> None:
+    m = s.monitoring
+    for key in ("renotify_interval", "flap_window", "storm_window"):
+        if getattr(m, key) <= 0:
+            raise ConfigError(f"monitoring.{key}: expected a positive number of seconds, got {getattr(m, key)}")
+    if m.storm_threshold < 0:
+        raise ConfigError(f"monitoring.storm_threshold: expected 0 (off) or a positive number of tickets, "
+                          f"got {m.storm_threshold}")
 
 
 def _check_threading(s: Settings) -> None:

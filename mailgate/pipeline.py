@@ -21,19 +21,22 @@ from mailgate.errors import PolicyOutcome, StageFailure, TransientError
 from mailgate.parse import content_hash, message_ids
 from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
 from mailgate.stages.addressing import Addressing
+from mailgate.stages.alerts import AlertGrouping, already_handled
 from mailgate.stages.base import Env, Inbound, Stage
 from mailgate.stages.classify import Classify
 from mailgate.stages.clean_stage import CleanStage
 from mailgate.stages.commands_stage import CommandsStage
 from mailgate.stages.notify import Notify
 from mailgate.stages.parse_stage import ParseStage, tell_sender_too_large
+from mailgate.stages.rule_actions import RuleActions
+from mailgate.stages.rules_stage import RulesStage
 from mailgate.stages.store import Store
 from mailgate.stages.thread import Thread
 
 log = logging.getLogger("mailgate.pipeline")
 
-PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), CleanStage())
-DB_STAGES: tuple[Stage, ...] = (Thread(), Store(), CommandsStage(), Notify())
+PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), RulesStage(), CleanStage())
+DB_STAGES: tuple[Stage, ...] = (AlertGrouping(), Thread(), Store(), RuleActions(), CommandsStage(), Notify())
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def _run(stages: tuple[Stage, ...], msg: Inbound, env: Env) -> None:
             raise
         except Exception as exc:  # a bug or unreadable input: quarantine with the stage
             raise StageFailure(stage.name, f"{type(exc).__name__}: {exc}", traceback.format_exc()) from exc
+        if msg.halt:  # the stage handled the message completely (e.g. an alert repeat recorded)
+            break
 
 
 def _already_stored(raw: bytes) -> Message | None:
@@ -69,7 +74,9 @@ def _already_stored(raw: bytes) -> Message | None:
     query = Message.select().where(Message.content_hash == chash)
     if ids:
         query = query.where(Message.message_id == ids[0])
-    return query.first()
+    found = query.first()
+    # alert repeats, recoveries and rule drops are recorded without a Message row
+    return found if found is not None else already_handled(ids[0] if ids else None, chash)
 
 
 def quarantine(entry: SpoolEntry, stage: str, error: str, tb: str = "") -> Quarantine:
@@ -118,6 +125,9 @@ def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = 
     except pw.OperationalError as exc:
         raise TransientError(f"database: {exc}") from exc
     env.spool.done(entry)
+    if msg.halt:
+        log.info("message %s %s: %s", mid, msg.halt, msg.halt_detail)
+        return Outcome(msg.halt, mid, msg.ticket_id, detail=msg.halt_detail)
     log.info("message %s stored on ticket #%s (%s)", mid, msg.ticket_id, msg.thread_signal)
     return Outcome("stored", mid, msg.ticket_id, msg.created, msg.thread_signal)
 

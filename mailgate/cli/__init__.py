@@ -12,6 +12,7 @@ from mailgate.cli.deliver import deliver
 from mailgate.cli.importer import import_
 from mailgate.cli.outbox import outbox
 from mailgate.cli.quarantine import quarantine
+from mailgate.cli.rules import alerts, rules
 from mailgate.cli.serve import serve
 from mailgate.cli.status import status
 from mailgate.cli.tickets import process, ticket
@@ -51,6 +52,8 @@ def cli(click_ctx: click.Context, config_path: str | None, verbose: bool) -> Non
 
 
 for command in (deliver, import_, ticket, outbox, quarantine, process, serve, status):
+    cli.add_command(command)
+for command in (rules, alerts):  # issue 6
     cli.add_command(command)
 
 __all__ = ["cli", "main", "pass_ctx"]

@@ -47,10 +47,18 @@ def _v5_thread_index(db: pw.Database) -> None:
                   migrator.add_index(table, ("thread_index",), False))
 
 
+def _v4_rules_and_alerts(db: pw.Database) -> None:
+    """Rule matches, ticket tags, alert groups/occurrences and storms (issue 6)."""
+    from mailgate.db.models import RULE_MODELS
+
+    db.create_tables(RULE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
     (3, _v3_internal_notes),
+    (4, _v4_rules_and_alerts),
     (5, _v5_thread_index),
 ]
 

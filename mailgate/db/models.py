@@ -227,3 +227,78 @@ class DaemonState(BaseModel):
 
 
 DAEMON_MODELS: tuple[type[BaseModel], ...] = (ImapSource, ImapAccountState, ScheduledJob, DaemonState)
+
+
+# --- rules and monitoring alerts (issue 6) -------------------------------------------------
+
+
+class RuleMatch(BaseModel):
+    """Which rules matched a message and how it ended (an audit row per processing). Rows
+    with outcome recorded/discarded stand in for a Message row: the pipeline's duplicate
+    check consults them, so a redelivered alert repeat is not counted twice."""
+
+    message_id = pw.CharField()
+    content_hash = pw.CharField(default="")
+    raw_sha256 = pw.CharField(default="")  # the raw bytes stay in the spool under this key
+    message_row = pw.ForeignKeyField(Message, null=True, backref="rule_matches", on_delete="SET NULL")
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="rule_matches", on_delete="SET NULL")
+    rules = JSONField(default=list)  # names of the matching rules, in order
+    outcome = pw.CharField(default="stored")  # stored | recorded | discarded | held
+    detail = pw.TextField(default="")
+    at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("message_id", "content_hash"), False),)
+
+
+class TicketTag(BaseModel):
+    ticket = pw.ForeignKeyField(Ticket, backref="tags", on_delete="CASCADE")
+    name = pw.CharField()
+
+    class Meta:
+        indexes = ((("ticket", "name"), True),)
+
+
+class AlertGroup(BaseModel):
+    """One problem as the monitoring system names it (the rule's fingerprint): its current
+    ticket and compact counters, instead of one stored message per repeated alert."""
+
+    fingerprint = pw.CharField(unique=True)
+    source = pw.CharField(default="")  # sender address of the monitoring system
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="alert_groups", on_delete="SET NULL")
+    state = pw.CharField(default="problem")  # problem | recovered
+    state_text = pw.CharField(default="")  # the monitoring system's word: CRITICAL, firing, ...
+    occurrences = pw.IntegerField(default=0)  # alerts recorded on the current ticket
+    reopened = pw.IntegerField(default=0)  # problems returning within the flap window
+    first_seen = pw.DateTimeField(default=utcnow)
+    last_seen = pw.DateTimeField(default=utcnow)
+    resolved_at = pw.DateTimeField(null=True)
+    notified_at = pw.DateTimeField(null=True)  # last alert mail about this fingerprint
+    notified_state = pw.CharField(default="")  # what that mail said: problem | recovered
+
+
+class AlertOccurrence(BaseModel):
+    """One alert mail, compactly: kind, state and the key of its raw bytes in the spool."""
+
+    group = pw.ForeignKeyField(AlertGroup, backref="occurrences_rows", on_delete="CASCADE")
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="alert_occurrences", on_delete="SET NULL")
+    # open | repeat | reopen | recovery | note | recovery-dropped | note-dropped
+    kind = pw.CharField()
+    state_text = pw.CharField(default="")
+    message_id = pw.CharField()
+    content_hash = pw.CharField(default="")
+    raw_sha256 = pw.CharField(default="")
+    at = pw.DateTimeField(default=utcnow, index=True)
+
+
+class AlertStorm(BaseModel):
+    """Many new alert tickets from one source in a short window: one parent incident."""
+
+    source = pw.CharField(index=True)
+    ticket = pw.ForeignKeyField(Ticket, backref="storms", on_delete="CASCADE")
+    started_at = pw.DateTimeField(default=utcnow)
+    last_at = pw.DateTimeField(default=utcnow)
+    tickets = pw.IntegerField(default=0)  # alert tickets grouped under it
+
+
+RULE_MODELS: tuple[type[BaseModel], ...] = (RuleMatch, TicketTag, AlertGroup, AlertOccurrence, AlertStorm)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mailgate.clean import CleanText
     from mailgate.commands.base import Change, CommandReport
     from mailgate.config import QueueSettings, Settings
+    from mailgate.rules import Decision, RuleSet
     from mailgate.spool import Spool
 
 
@@ -41,6 +42,12 @@ class Inbound:
     internal: bool = False  # a `comment:` note: shown to staff, never sent to the requester
     changes: list[Change] = field(default_factory=list)  # what commands changed, for alerts
     command_report: CommandReport | None = None  # applied/refused, for the receipt
+    # rules (issue 6): what the matching rules decided, carried out by the database stages
+    rules: Decision | None = None
+    # set by a database stage that has fully handled the message (an alert repeat recorded
+    # compactly, a rule's drop or hold): later stages are skipped and the transaction commits
+    halt: str = ""  # the Outcome status: recorded | discarded | held
+    halt_detail: str = ""
     outcome: str = ""
 
 
@@ -52,6 +59,8 @@ class Env:
     spool: Spool
     templates: Environment
     clock: Callable[[], datetime]
+    # rules/*.toml, loaded on first use; a reload replaces it only when the new files load (issue 6)
+    rules: RuleSet | None = None
 
 
 class Stage(Protocol):

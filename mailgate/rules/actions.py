@@ -1,0 +1,308 @@
+"""Rule actions: one small registered class per TOML key under `[rule.actions]`.
+
+Actions do not touch the database: each writes its part of a plain `Decision`, which the
+rules stage puts on the message and the database stages carry out. Values may use the
+rule's named regex groups as `{host}`; a placeholder that no regex of the rule defines is
+a load-time error, so a typo cannot silently produce an empty fingerprint.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from mailgate.errors import ConfigError
+from mailgate.rules.registry import Registry
+
+if TYPE_CHECKING:
+    from mailgate.config import Settings
+
+STATUSES = ("new", "open", "stalled", "resolved", "closed", "rejected")
+
+
+@dataclass
+class Decision:
+    """What the matching rules want done with one message (later rules override earlier
+    single values; nosy and tags accumulate)."""
+
+    matched: list[str] = field(default_factory=list)
+    queue: str | None = None
+    priority: int | None = None
+    owner: str | None = None
+    status: str | None = None
+    nosy: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    drop: str | None = None  # the reason, when dropped
+    hold: str | None = None  # the reason, when held for a person
+    fingerprint: str = ""
+    alert: str = ""  # problem | recovery | note ("" unless a fingerprint was set)
+    alert_state: str = ""  # e.g. CRITICAL, as the monitoring system said it
+    groups: dict[str, str] = field(default_factory=dict)
+    steps: list[tuple[str, str, str]] = field(default_factory=list)  # (rule, action, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "steps"} | {
+            "steps": [{"rule": r, "action": a, "value": v} for r, a, v in self.steps]}
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    settings: Settings
+    groups: frozenset[str]  # named groups the rule's conditions can capture
+    actions: frozenset[str]  # the keys present in the same actions table
+
+
+class Action(Protocol):
+    key: ClassVar[str]
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str: ...
+
+
+ACTIONS: Registry[Action] = Registry("action")
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return ""  # a group inside an `any` branch that did not match
+
+
+class Template:
+    """A string with `{group}` placeholders checked against the rule's regex groups."""
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+        try:
+            names = {f for _, f, spec, conv in string.Formatter().parse(value) if f is not None}
+        except ValueError as exc:
+            raise ConfigError(f"{where}: bad placeholder in {value!r}: {exc}") from None
+        unknown = sorted(n for n in names if n not in ctx.groups)
+        if unknown:
+            known = ", ".join(sorted(ctx.groups)) or "none"
+            raise ConfigError(f"{where}: {{{unknown[0]}}} is not a named group of this rule's "
+                              f"match (named groups: {known})")
+        self.text = value
+
+    def render(self, groups: dict[str, str]) -> str:
+        return self.text.format_map(_Missing(groups)).strip()
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a string or a list of strings, got {value!r}")
+    return value
+
+
+@ACTIONS.register
+class SetQueue:
+    """`queue = "ops"`: the queue a new ticket opens in (replies stay where they are)."""
+
+    key = "queue"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        if not isinstance(value, str) or ctx.settings.queue_named(value) is None:
+            known = ", ".join(q.name for q in ctx.settings.queues)
+            raise ConfigError(f"{where}: unknown queue {value!r} (known: {known})")
+        self.name = value
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.queue = self.name
+        return self.name
+
+
+@ACTIONS.register
+class SetPriority:
+    key = "priority"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4:
+            raise ConfigError(f"{where}: expected 1 (highest) to 4, got {value!r}")
+        self.value = value
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.priority = self.value
+        return str(self.value)
+
+
+@ACTIONS.register
+class SetOwner:
+    """`owner = "alice@example.com"`: must be a technician or admin in [[person]]."""
+
+    key = "owner"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        person = ctx.settings.person(value) if isinstance(value, str) else None
+        if person is None or person.role not in ("technician", "admin"):
+            raise ConfigError(f"{where}: expected the address of a technician or admin "
+                              f"configured in [[person]], got {value!r}")
+        self.address = value.lower()
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.owner = self.address
+        return self.address
+
+
+@ACTIONS.register
+class SetStatus:
+    key = "status"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        if value not in STATUSES:
+            raise ConfigError(f"{where}: expected one of {', '.join(STATUSES)}, got {value!r}")
+        self.value = value
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.status = self.value
+        return self.value
+
+
+@ACTIONS.register
+class AddNosy:
+    """`nosy = ["dba@example.com"]`: added to the ticket's nosy list."""
+
+    key = "nosy"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.addresses = [a.strip().lower() for a in _string_list(value, where)]
+        for a in self.addresses:
+            if a.count("@") != 1 or a.startswith("@") or a.endswith("@"):
+                raise ConfigError(f"{where}: expected email addresses, got {a!r}")
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.nosy += [a for a in self.addresses if a not in decision.nosy]
+        return ", ".join(self.addresses)
+
+
+@ACTIONS.register
+class AddTags:
+    """`tags = ["nagios", "{host}"]`: labels on the ticket (placeholders allowed)."""
+
+    key = "tags"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.templates = [Template(v, f"{where}[{i}]", ctx) for i, v in enumerate(_string_list(value, where))]
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        tags = [t for t in (tpl.render(groups).lower() for tpl in self.templates) if t]
+        decision.tags += [t for t in tags if t not in decision.tags]
+        return ", ".join(tags)
+
+
+class _Reason:
+    """`drop = true` or `drop = "why"`."""
+
+    key: ClassVar[str]
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        if value is True:
+            self.reason = ""
+        elif isinstance(value, str) and value.strip():
+            self.reason = value.strip()
+        else:
+            raise ConfigError(f"{where}: expected true or a reason (a string), got {value!r}")
+
+
+@ACTIONS.register
+class Drop(_Reason):
+    """Discard the message; the match is recorded and logged, nothing is stored on a ticket."""
+
+    key = "drop"
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.drop = self.reason or "dropped by rule"
+        return decision.drop
+
+
+@ACTIONS.register
+class Hold(_Reason):
+    """Keep the message in the quarantine until a person releases it (`quarantine retry`)."""
+
+    key = "hold"
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.hold = self.reason or "held by rule"
+        return decision.hold
+
+
+@ACTIONS.register
+class Fingerprint:
+    """`fingerprint = "{host}/{service}"`: the message is a monitoring alert about that
+    problem; alerts with the same fingerprint share one ticket while it is open."""
+
+    key = "fingerprint"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.template = Template(value, where, ctx)
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.fingerprint = self.template.render(groups)
+        decision.alert = decision.alert or "problem"
+        return decision.fingerprint
+
+
+class _AlertKind:
+    key: ClassVar[str]
+    kind: ClassVar[str]
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.on = _bool(value, where)
+        if self.on and "fingerprint" not in ctx.actions:
+            raise ConfigError(f"{where}: needs a fingerprint in the same actions table")
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        if self.on:
+            decision.alert = self.kind
+        return str(self.on).lower()
+
+
+@ACTIONS.register
+class Resolve(_AlertKind):
+    """`resolve = true`: a recovery; resolves the fingerprint's open ticket."""
+
+    key = "resolve"
+    kind = "recovery"
+
+
+@ACTIONS.register
+class Note(_AlertKind):
+    """`note = true`: news about a known problem (an acknowledgement, a downtime): stored on
+    the open ticket, never opens one, sends no alert mail."""
+
+    key = "note"
+    kind = "note"
+
+
+@ACTIONS.register
+class AlertState:
+    """`state = "{state}"`: the state text kept with each occurrence (CRITICAL, firing)."""
+
+    key = "state"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.template = Template(value, where, ctx)
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.alert_state = self.template.render(groups)
+        return decision.alert_state
+
+
+@ACTIONS.register
+class Stop:
+    """`stop = true`: later rules are not consulted for this message."""
+
+    key = "stop"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.on = _bool(value, where)
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        return str(self.on).lower()

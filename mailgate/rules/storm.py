@@ -1,0 +1,91 @@
+"""The storm guard: when one monitoring system opens more than `storm_threshold` new alert
+tickets within `storm_window` seconds (a switch died and took 200 checks with it), the
+tickets are grouped under one parent incident ticket and the team gets one mail about the
+storm instead of one per ticket. When the last grouped ticket recovers, the incident is
+resolved with one more mail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from mailgate.db.models import ACTIVE_STATUSES, AlertGroup, AlertOccurrence, AlertStorm, Ticket
+from mailgate.mailer import queue_mail
+from mailgate.rules.alert_mail import team
+from mailgate.stages.base import Env
+from mailgate.stages.store import record_event
+
+log = logging.getLogger("mailgate.alerts")
+
+
+def _adopt(storm_ticket: Ticket, child: Ticket, env: Env) -> None:
+    if child.parent_id == storm_ticket.id:
+        return
+    record_event(child, "system", "parent", f"#{child.parent_id}" if child.parent_id else None,
+                 f"#{storm_ticket.id}", None, env)
+    child.parent = storm_ticket
+    child.save()
+
+
+def _mail(env: Env, storm_ticket: Ticket, event: str, context: dict) -> None:
+    for person in team(storm_ticket, env):
+        queue_mail(env, ticket=storm_ticket, kind="alert-storm", recipient=person,
+                   template="monitoring_storm.txt.j2", context={"event": event, **context},
+                   from_name=f"Monitoring via {env.settings.gateway.name}")
+
+
+def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, message_id: str) -> Ticket | None:
+    """Called for each new alert ticket (its opening occurrence already recorded). Returns
+    the storm's incident ticket when `ticket` now belongs to one."""
+    cfg = env.settings.monitoring
+    if cfg.storm_threshold <= 0:
+        return None
+    since = now - timedelta(seconds=cfg.storm_window)
+    storm = (AlertStorm.select().where(AlertStorm.source == source, AlertStorm.last_at >= since)
+             .order_by(AlertStorm.id.desc()).first())
+    if storm is not None and storm.ticket.status in ACTIVE_STATUSES:
+        _adopt(storm.ticket, ticket, env)
+        storm.tickets += 1
+        storm.last_at = now
+        storm.save()
+        return storm.ticket
+    opened = list(Ticket.select().distinct()
+                  .join(AlertOccurrence, on=(AlertOccurrence.ticket == Ticket.id))
+                  .join(AlertGroup, on=(AlertOccurrence.group == AlertGroup.id))
+                  .where(AlertGroup.source == source, AlertOccurrence.kind == "open", AlertOccurrence.at >= since,
+                         Ticket.status.in_(ACTIVE_STATUSES))
+                  .order_by(Ticket.id))
+    if len(opened) <= cfg.storm_threshold:
+        return None
+    incident = Ticket.create(
+        queue=ticket.queue, subject=f"Alert storm: {len(opened)} new alerts from {source}",
+        status="new", priority=min(t.priority for t in opened), requester=ticket.requester,
+        created_at=now, updated_at=now,
+    )
+    record_event(incident, "system", "created", None, incident.subject, None, env)
+    for child in opened:
+        _adopt(incident, child, env)
+    AlertStorm.create(source=source, ticket=incident, started_at=now, last_at=now, tickets=len(opened))
+    _mail(env, incident, "storm", {"count": len(opened), "source": source, "window": int(cfg.storm_window),
+                                   "children": opened})
+    log.warning("message %s stage alerts: alert storm from %s: %d new tickets in %ss, grouped under #%s",
+                message_id, source, len(opened), int(cfg.storm_window), incident.id)
+    return incident
+
+
+def settle_storm(child: Ticket, now: datetime, env: Env, message_id: str) -> None:
+    """After `child` recovered: resolve its storm incident once no grouped ticket is open."""
+    if child.parent_id is None:
+        return
+    storm = AlertStorm.get_or_none(AlertStorm.ticket == child.parent_id)
+    if storm is None or storm.ticket.status not in ACTIVE_STATUSES:
+        return
+    incident = storm.ticket
+    still_open = Ticket.select().where(Ticket.parent == incident, Ticket.status.in_(ACTIVE_STATUSES)).exists()
+    if still_open:
+        return
+    record_event(incident, "system", "status", incident.status, "resolved", None, env)
+    incident.status, incident.updated_at = "resolved", now
+    incident.save()
+    _mail(env, incident, "over", {})
+    log.info("message %s stage alerts: alert storm #%s over: every grouped ticket recovered", message_id, incident.id)
