@@ -73,7 +73,8 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if self.proc:
+            self.log.close()
 
     @property
     def db(self) -> Path:

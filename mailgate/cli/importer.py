@@ -77,6 +77,9 @@ def import_(ctx: Context, paths: tuple[Path, ...], workers: int | None, as_json:
                "messages_threaded": counts["threaded"], "duplicates": counts["duplicate"],
                "discarded": counts["discarded"], "quarantined": counts["quarantined"],
                "empty": counts["empty"]}
+    # outcomes other stages add (alert repeats "recorded", rule holds, ...) are counted too
+    summary |= {k: v for k, v in counts.items() if k not in ("created", "threaded", "duplicate", "discarded",
+                                                               "quarantined", "empty")}
     if as_json:
         emit_json(summary)
     else:
