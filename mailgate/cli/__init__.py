@@ -3,20 +3,28 @@ talon) happen inside commands so that `mailgate deliver` starts fast."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from mailgate.cli.context import Context, pass_ctx
-from mailgate.cli.deliver import deliver
-from mailgate.cli.importer import import_
-from mailgate.cli.outbox import outbox
-from mailgate.cli.quarantine import quarantine
 from mailgate.cli.rules import alerts, rules
-from mailgate.cli.serve import serve
-from mailgate.cli.status import status
-from mailgate.cli.tickets import process, ticket
 from mailgate.errors import ConfigError, MailgateError, TransientError
+
+# Subcommands whose module is imported only when the command runs (or --help lists it):
+# `mailgate deliver` runs once per message as the MTA pipe and must not pay for the
+# imports of the others (peewee models, asyncio, ...).
+LAZY_COMMANDS = {
+    "deliver": "mailgate.cli.deliver:deliver",
+    "import": "mailgate.cli.importer:import_",
+    "ticket": "mailgate.cli.tickets:ticket",
+    "outbox": "mailgate.cli.outbox:outbox",
+    "quarantine": "mailgate.cli.quarantine:quarantine",
+    "process": "mailgate.cli.tickets:process",
+    "serve": "mailgate.cli.serve:serve",
+    "status": "mailgate.cli.status:status",
+}
 
 
 class MailgateGroup(click.Group):
@@ -33,6 +41,15 @@ class MailgateGroup(click.Group):
         except MailgateError as exc:
             _fail(str(exc), 1)
         return None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
 def _fail(text: str, code: int) -> None:
@@ -51,8 +68,6 @@ def cli(click_ctx: click.Context, config_path: str | None, verbose: bool) -> Non
     click_ctx.obj = Context(config_path, verbose)
 
 
-for command in (deliver, import_, ticket, outbox, quarantine, process, serve, status):
-    cli.add_command(command)
 for command in (rules, alerts):  # issue 6
     cli.add_command(command)
 
