@@ -50,14 +50,14 @@ def check_templates(templates: jinja2.Environment) -> None:
             raise ConfigError(f"template {name}: {exc}") from None
 
 
-def reload_env(env: Env, path: Path) -> Settings:
+def reload_env(env: Env, path: Path, hooks: dict[str, ReloadHook] | None = None) -> Settings:
     """Runs in the database thread. Raises ConfigError and leaves `env` untouched if anything
-    is wrong; returns the new settings otherwise."""
+    is wrong; returns the new settings otherwise. `hooks` defaults to RELOAD_HOOKS."""
     new = load_settings(path)
     templates = template_env(new)
     check_templates(templates)
     candidate = dataclasses.replace(env, settings=new, templates=templates)
-    for name, hook in RELOAD_HOOKS.items():
+    for name, hook in (RELOAD_HOOKS if hooks is None else hooks).items():
         try:
             hook(candidate)
         except ConfigError:

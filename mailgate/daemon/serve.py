@@ -19,7 +19,7 @@ from mailgate.config import Settings
 from mailgate.daemon.dbthread import DbThread
 from mailgate.daemon.imap import ImapFetcher
 from mailgate.daemon.lmtp import GatewayLMTP
-from mailgate.daemon.reload import reload_env
+from mailgate.daemon.reload import RELOAD_HOOKS, ReloadHook, reload_env
 from mailgate.daemon.scheduler import Job, Scheduler
 from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
 from mailgate.daemon.worker import Worker
@@ -28,6 +28,7 @@ from mailgate.errors import ConfigError, TransientError
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
 from mailgate.stages.base import Env
+from mailgate.stages.rules_stage import load_rules_into_env
 
 log = logging.getLogger("mailgate.daemon.serve")
 
@@ -59,6 +60,8 @@ class Daemon:
         except RuntimeError as exc:
             raise TransientError(str(exc)) from None
         self.env = env = await self.db.run(build_env, s)
+        # rules are validated now, so a bad rule file stops the start with its name (exit 78)
+        await self.db.run(load_rules_into_env, env)
         recovered = self.spool.recover()
         backlog = len(self.spool.pending())
         log.info("spool %s: %d entries recovered from a previous run, %d waiting", s.spool_dir, recovered,
@@ -131,10 +134,14 @@ class Daemon:
 
     # --- signals -----------------------------------------------------------------------------
 
+    def reload_hooks(self) -> dict[str, ReloadHook]:
+        # the rules stage's own loader, plus whatever other components registered
+        return {"rules": load_rules_into_env, **RELOAD_HOOKS}
+
     async def reload(self) -> None:
         assert self.env is not None
         try:
-            await self.db.run(reload_env, self.env, self.config_path)
+            await self.db.run(reload_env, self.env, self.config_path, self.reload_hooks())
         except ConfigError as exc:
             log.error("reload failed, keeping the running configuration: %s", exc,
                       extra={"stage": "reload", "outcome": "rejected"})

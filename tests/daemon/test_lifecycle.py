@@ -145,3 +145,23 @@ def test_config_errors_exit_78_naming_the_key(make_daemon) -> None:
     r = subprocess.run([str(MAILGATE_BIN), "--config", str(cfg), "serve"], capture_output=True, timeout=30)
     assert r.returncode == 78
     assert b"listen.lmtp.max_recipients: expected a positive integer, got 0" in r.stderr
+
+
+def test_rule_files_are_checked_at_start_and_a_bad_one_on_sighup_keeps_the_old_rules(make_daemon) -> None:
+    import subprocess
+
+    from tests.conftest import MAILGATE_BIN
+
+    d = make_daemon()
+    bad = d.gateway.dir / "rules" / "90-broken.toml"
+    bad.write_text("[[rule]]\nname = \"broken\nmatch = \n")
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: "reload failed" in d.log_text(), what="the failed reload")
+    assert "90-broken.toml" in d.log_text()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(30))
+    wait_until(lambda: d.inbound_ids(), what="mail processed with the old rules")
+    assert d.stop() == 0
+    r = subprocess.run([str(MAILGATE_BIN), "--config", str(d.gateway.config), "serve"], capture_output=True,
+                       timeout=30)
+    assert r.returncode == 78 and b"90-broken.toml" in r.stderr
