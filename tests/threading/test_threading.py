@@ -274,3 +274,29 @@ def test_exchange_style_ndr_without_dsn_is_attributed(gateway: Gateway, carol: d
 
     set_status(gateway, 1, "new")
     assert Person.get(Person.address == "carol@customer.example").bouncing is True
+
+
+def test_subject_tag_trusted_from_nosy_and_staff(gateway: Gateway) -> None:
+    first = (THREADING / "01_new_request.eml").read_bytes().replace(
+        b"To: Helpdesk <helpdesk@example.com>", b"To: Helpdesk <helpdesk@example.com>\r\nCc: Dave <dave@customer.example>")
+    assert gateway.deliver(first).exit_code == 0
+    assert "dave@customer.example" in gateway.ticket(1)["nosy"]
+    for sender, mid in (("Dave <dave@customer.example>", "dave-1"), ("Alice Admin <alice@example.com>", "alice-1")):
+        raw = (THREADING / "05_tag_from_requester.eml").read_bytes().replace(
+            b"Carol Chen <carol@customer.example>", sender.encode()).replace(b"carol-5", mid.encode())
+        assert gateway.deliver(raw.replace(b"{{TICKET}}", b"1")).exit_code == 0
+        assert signal_of(gateway, f"{mid}@customer.example")[:2] == (1, "subject-tag")
+    assert len(gateway.tickets()) == 1
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("closed_reopen_days = -1", "threading.closed_reopen_days: expected 0 or more days"),
+    ("subject_window_hours = -2", "threading.subject_window_hours: expected 0 (off) or more hours"),
+    ("outlook_thread_index = 1", "threading.outlook_thread_index: expected true or false"),
+    ("thanks_reopen = true", "threading.thanks_reopen: unknown key"),
+])
+def test_threading_settings_are_validated(gateway: Gateway, setting: str, message: str) -> None:
+    configure(gateway, setting + "\n")
+    result = gateway.cli("ticket", "list")
+    assert result.exit_code == 78
+    assert message in result.output
