@@ -60,6 +60,8 @@ def classify_headers(p: ParsedMessage) -> str:
     if local in _BOUNCE_SENDERS or (return_path == "<>" and (
             _BOUNCE_SUBJECT_RE.search(p.subject) or p.report is not None)):
         return BOUNCE
+    if "disposition-notification" in ctype:  # a read receipt (RFC 8098): a machine's answer
+        return AUTO_REPLY
     if auto.startswith("auto-replied") or p.header("X-Autoreply") or p.header("X-Autorespond"):
         return AUTO_REPLY
     suppress = (p.header("X-Auto-Response-Suppress") or "").lower()

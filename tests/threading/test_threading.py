@@ -300,3 +300,10 @@ def test_threading_settings_are_validated(gateway: Gateway, setting: str, messag
     result = gateway.cli("ticket", "list")
     assert result.exit_code == 78
     assert message in result.output
+
+
+def test_read_receipt_is_a_note_on_a_resolved_ticket(gateway: Gateway, carol: dict) -> None:
+    set_status(gateway, 1, "resolved")
+    deliver(gateway, "22_read_receipt.eml", **carol)
+    assert signal_of(gateway, "carol-mdn-1@customer.example") == (1, "message-id", "auto-reply")
+    assert gateway.ticket(1)["status"] == "resolved" and len(gateway.outbox()) == 1
