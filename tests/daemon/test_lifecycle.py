@@ -103,7 +103,8 @@ def test_json_logs_carry_message_id_stage_ticket_and_outcome(make_daemon) -> Non
 
 def test_status_reports_daemon_spool_and_jobs(make_daemon) -> None:
     d = make_daemon()
-    wait_until(lambda: d.gateway.json("status")["jobs"], what="the heartbeat job")
+    # the job's row exists from start-up; wait for its first run to be recorded
+    wait_until(lambda: any(j["runs"] for j in d.gateway.json("status")["jobs"]), what="the first heartbeat")
     st = d.gateway.json("status")
     assert st["daemon_running"] is True
     assert st["spool"] == {"queued": 0, "processing": 0}
