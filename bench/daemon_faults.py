@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--kills", type=int, default=40, help="at most this many kill -9s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         smtp, lmtp = free_port(), free_port()
@@ -33,7 +34,7 @@ def main() -> None:
         d.start()
         wait_port(smtp)
         try:
-            figures = kill_loop(d, count=args.messages, seed=args.seed, max_seconds=1800)
+            figures = kill_loop(d, count=args.messages, seed=args.seed, max_seconds=1800, max_kills=args.kills)
         finally:
             if d.running():
                 d.stop()

@@ -106,7 +106,9 @@ def _trace_headers(mail_from: str, session: Session, kind: str, listen: SmtpList
     bounce. Both are trace headers, which the content hash ignores, so the same message
     received twice is still recognised."""
     peer = session.peer[0] if isinstance(session.peer, tuple) else "unknown"
-    helo = session.host_name or "unknown"
+    # HELO and MAIL FROM are the client's words: a bare LF in them must not start a header
+    helo = _header_safe(session.host_name or "unknown")
+    mail_from = _header_safe(mail_from)
     proto = {"smtp": "ESMTP" if session.extended_smtp else "SMTP", "lmtp": "LMTP"}[kind]
     if session.ssl:
         proto += "S"
@@ -115,6 +117,10 @@ def _trace_headers(mail_from: str, session: Session, kind: str, listen: SmtpList
     received = (f"Received: from {helo} ([{peer}])\r\n\tby {listen.hostname or socket.getfqdn()} (mailgate)"
                 f" with {proto};\r\n\t{formatdate(localtime=False)}\r\n")
     return f"Return-Path: <{mail_from}>\r\n{received}".encode("utf-8", "surrogateescape")
+
+
+def _header_safe(text: str) -> str:
+    return "".join(c if c.isprintable() and c not in "\r\n<>" else "?" for c in text)[:200]
 
 
 class GatewaySMTP(SMTP):

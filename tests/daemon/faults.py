@@ -48,7 +48,8 @@ def _client(d: DaemonProc, count: int, acked: set[int], attempts: list[int], don
     done.set()
 
 
-def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seconds: float = 240.0) -> FaultFigures:
+def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seconds: float = 240.0,
+              max_kills: int = 15) -> FaultFigures:
     seed = seed if seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     acked: set[int] = set()
@@ -58,7 +59,8 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
     client = threading.Thread(target=_client, args=(d, count, acked, attempts, done), daemon=True)
     client.start()
     kills = 0
-    while not done.is_set() and time.monotonic() - started < max_seconds:
+    # bounded, so the test's time is too: after max_kills the client finishes undisturbed
+    while not done.is_set() and time.monotonic() - started < max_seconds and kills < max_kills:
         # random points: during start-up, in SMTP sessions, in spool fsyncs, mid-transaction
         done.wait(rng.uniform(0.05, 1.2))
         if done.is_set():

@@ -275,3 +275,18 @@ def test_spool_that_cannot_write_answers_451_not_250(make_daemon, fault: str) ->
             import subprocess
 
             subprocess.run(["umount", "-l", m])
+
+
+def test_helo_with_a_bare_lf_cannot_inject_a_header(make_daemon) -> None:
+    d = make_daemon()
+    w = Wire(d.smtp_port)
+    w.reply()
+    # a bare LF ends the command: the rest is a separate (unknown) command
+    w.send(b"EHLO evil.test\nX-Injected: yes\r\n")
+    assert [w.reply()[0], w.reply()[0]] == [250, 500]
+    assert _data(w, message(40) + b".\r\n")[0] == 250
+    w.cmd("QUIT")
+    wait_until(lambda: d.inbound_ids(), what="the message")
+    [raw] = [p.read_bytes() for p in (d.spool / "raw").rglob("*") if p.is_file()]
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"X-Injected" not in head and b"Received: from evil.test " in head
