@@ -78,7 +78,12 @@ def _occurrence(msg: Inbound, group: AlertGroup, kind: str, ticket_id: int | Non
 
 
 def _group(fingerprint: str, source: str, now: datetime) -> AlertGroup:
-    group = AlertGroup.get_or_none(AlertGroup.fingerprint == fingerprint)
+    query = AlertGroup.select().where(AlertGroup.fingerprint == fingerprint)
+    if isinstance(database_proxy.obj, pw.PostgresqlDatabase):
+        # several nodes: alerts of one fingerprint wait for each other, so two first alerts
+        # cannot both open a ticket and two repeats cannot lose a count (SQLite has one writer)
+        query = query.for_update()
+    group = query.first()
     if group is not None:
         return group
     try:
