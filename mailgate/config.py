@@ -48,6 +48,12 @@ class QueueSettings:
     timezone: str = "UTC"
     # addresses that get every alert mail of this queue (issue 4)
     watchers: tuple[str, ...] = ()
+    # lifecycle (issue 7): a parent is not resolved/closed while children are open
+    # (unless `status: closed!`); hours without update before priority goes up one step
+    # (0 = never); what the parent's nosy list hears of its children: all | status | none
+    wait_for_children: bool = False
+    escalate_after_hours: float = 0.0
+    parent_sees: str = "status"
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,36 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    """Timed ticket lifecycle (issue 7): archive, SLA warnings, daily digests."""
+
+    archive_after_days: int = 60  # resolved/closed tickets become archived; 0 = never
+    sla_warn_percent: int = 80  # "SLA near" mail when this share of the target has passed
+    reminder_time: str = "08:00"  # daily digests, HH:MM in the queue's timezone; "" = off
+    check_interval: float = 60.0  # seconds between the lifecycle jobs' runs
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """Business hours for SLA targets, in each queue's timezone (issue 7)."""
+
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: str = "09:00"
+    end: str = "17:00"
+    holidays: tuple[str, ...] = ()  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    """[[sla]]: business-hour targets for one queue ("*" = any) and priority (issue 7)."""
+
+    priority: int
+    queue: str = "*"
+    first_response_hours: float = 0.0  # 0 = no target
+    resolution_hours: float = 0.0
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     gateway: GatewaySettings
@@ -223,6 +259,9 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     permissions: tuple[PermissionSettings, ...] = ()
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    sla: tuple[SlaSettings, ...] = ()
     templates: str = "templates"
     rules: str = "rules"
 
@@ -338,6 +377,8 @@ _LISTS["imap"] = ("imap", ImapSettings)
 _SECTIONS.update(commands=CommandSettings, alerts=AlertSettings, outbox=OutboxSettings)
 _LISTS["permission"] = ("permissions", PermissionSettings)
 _SECTIONS["monitoring"] = MonitoringSettings
+_SECTIONS.update(lifecycle=LifecycleSettings, calendar=CalendarSettings)  # issue 7
+_LISTS["sla"] = ("sla", SlaSettings)
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
 
 
@@ -401,6 +442,17 @@ def _check_semantics(s: Settings) -> None:
     _check_threading(s)
     _check_commands(s, names)
     _check_monitoring(s)
+    from mailgate.lifecycle.settings import check_lifecycle  # issue 7
+
+    check_lifecycle(s, names)
+
+
+def _check_threading(s: Settings) -> None:
+    t = s.threading
+    if t.closed_reopen_days < 0:
+        raise ConfigError(f"threading.closed_reopen_days: expected 0 or more days, got {t.closed_reopen_days}")
+    if t.subject_window_hours < 0:
+        raise ConfigError(f"threading.subject_window_hours: expected 0 (off) or more hours, got {t.subject_window_hours}")
 
 
 def _check_monitoring(s: Settings) -> None:
@@ -413,18 +465,8 @@ def _check_monitoring(s: Settings) -> None:
                           f"got {m.storm_threshold}")
 
 
-def _check_threading(s: Settings) -> None:
-    t = s.threading
-    if t.closed_reopen_days < 0:
-        raise ConfigError(f"threading.closed_reopen_days: expected 0 or more days, got {t.closed_reopen_days}")
-    if t.subject_window_hours < 0:
-        raise ConfigError(f"threading.subject_window_hours: expected 0 (off) or more hours, got {t.subject_window_hours}")
-
-
 def _check_commands(s: Settings, queue_names: set[str]) -> None:
     """[commands], [[permission]], [alerts], [outbox] and queue watchers (issue 4)."""
-    from mailgate.commands import COMMANDS  # the registry: command names checked at start-up
-
     for i, q in enumerate(s.queues):
         for j, w in enumerate(q.watchers):
             _check_address(w, f"queue[{i}].watchers[{j}]")
@@ -439,7 +481,13 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
             raise ConfigError(f"permission[{i}].queue: unknown queue {perm.queue!r} "
                               f"(known: *, {', '.join(sorted(queue_names))})")
         for name in perm.commands:
-            if name != "*" and name not in COMMANDS:
+            if name == "*":
+                continue
+            # the registry, imported only when a permission names a command: it pulls in the
+            # parser and the models, which `mailgate deliver` (once per message) does not need
+            from mailgate.commands import COMMANDS
+
+            if name not in COMMANDS:
                 raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
                                   f"(known: *, {', '.join(sorted(COMMANDS))})")
     if s.alerts.attach_max_bytes < 0:

@@ -33,6 +33,13 @@ def _v3_internal_notes(db: pw.Database) -> None:
         apply_ops(migrator.add_column(table, "internal", pw.BooleanField(default=False)))
 
 
+def _v4_rules_and_alerts(db: pw.Database) -> None:
+    """Rule matches, ticket tags, alert groups/occurrences and storms (issue 6)."""
+    from mailgate.db.models import RULE_MODELS
+
+    db.create_tables(RULE_MODELS, safe=True)
+
+
 def _v5_thread_index(db: pw.Database) -> None:
     """Message.thread_index: Outlook conversation key for threading (issue 3). Added only
     when missing: a database created by migration 1 from current models already has it."""
@@ -47,11 +54,19 @@ def _v5_thread_index(db: pw.Database) -> None:
                   migrator.add_index(table, ("thread_index",), False))
 
 
-def _v4_rules_and_alerts(db: pw.Database) -> None:
-    """Rule matches, ticket tags, alert groups/occurrences and storms (issue 6)."""
-    from mailgate.db.models import RULE_MODELS
+def _v6_lookup_indexes(db: pw.Database) -> None:
+    """Indexes for lookups that run on every message (issue 8), so their cost does not grow
+    with the store: the thread stage's Ticket.root_message_id match and the acknowledgement
+    rate limit's scan of the last hour of the outbox by kind."""
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "ticket_root_message_id" ON "ticket" ("root_message_id")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_kind_created_at" ON "outbox" ("kind", "created_at")')
 
-    db.create_tables(RULE_MODELS, safe=True)
+
+def _v7_lifecycle(db: pw.Database) -> None:
+    """Snoozes, merges and fired lifecycle milestones (issue 7)."""
+    from mailgate.db.models import LIFECYCLE_MODELS
+
+    db.create_tables(LIFECYCLE_MODELS, safe=True)
 
 
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
@@ -60,6 +75,8 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (3, _v3_internal_notes),
     (4, _v4_rules_and_alerts),
     (5, _v5_thread_index),
+    (6, _v6_lookup_indexes),
+    (7, _v7_lifecycle),
 ]
 
 LATEST = MIGRATIONS[-1][0]

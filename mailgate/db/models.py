@@ -13,7 +13,8 @@ import peewee as pw
 
 database_proxy = pw.DatabaseProxy()
 
-STATUSES = ("new", "open", "stalled", "resolved", "closed", "rejected")
+# archived and merged (issue 7) are set by the lifecycle, never by a `status:` command
+STATUSES = ("new", "open", "stalled", "resolved", "closed", "rejected", "archived", "merged")
 ACTIVE_STATUSES = ("new", "open", "stalled")
 
 
@@ -302,3 +303,37 @@ class AlertStorm(BaseModel):
 
 
 RULE_MODELS: tuple[type[BaseModel], ...] = (RuleMatch, TicketTag, AlertGroup, AlertOccurrence, AlertStorm)
+
+
+# --- ticket lifecycle (issue 7) -------------------------------------------------------------
+
+
+class Snooze(BaseModel):
+    """A stalled ticket's wake-up time (`sleep:`); the row is deleted when it wakes, in the
+    same transaction as the status change, so a wake-up never happens twice."""
+
+    ticket = pw.ForeignKeyField(Ticket, unique=True, backref="snoozes", on_delete="CASCADE")
+    wake_at = pw.DateTimeField(index=True)  # UTC
+    set_by = pw.CharField(default="")
+    set_at = pw.DateTimeField(default=utcnow)
+
+
+class TicketMerge(BaseModel):
+    """`merge: #N`: mail that still finds the old ticket is threaded to the new one."""
+
+    old = pw.ForeignKeyField(Ticket, unique=True, backref="merged_into_rows", on_delete="CASCADE")
+    new = pw.ForeignKeyField(Ticket, backref="merged_from_rows", on_delete="CASCADE")
+    by = pw.CharField(default="")
+    at = pw.DateTimeField(default=utcnow)
+
+
+class LifecycleMark(BaseModel):
+    """A timed milestone that has fired (an SLA warning, a day's digest): the unique key is
+    written in the transaction that queues its mail, so it never fires twice."""
+
+    key = pw.CharField(unique=True)
+    ticket = pw.ForeignKeyField(Ticket, null=True, backref="lifecycle_marks", on_delete="CASCADE")
+    at = pw.DateTimeField(default=utcnow)
+
+
+LIFECYCLE_MODELS: tuple[type[BaseModel], ...] = (Snooze, TicketMerge, LifecycleMark)
