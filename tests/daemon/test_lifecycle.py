@@ -54,10 +54,14 @@ def test_sighup_reloads_staff_and_a_bad_config_keeps_the_old_one(make_daemon) ->
     d = make_daemon()
     cfg = d.gateway.config
     good = cfg.read_text()
+    session = smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10)  # open across the reload
+    session.ehlo("client.test")
     cfg.write_text(good + '\n[[person]]\naddress = "carol@example.com"\nname = "Carol"\nrole = "technician"\n')
     d.signal(signal.SIGHUP)
     wait_until(lambda: _role(d, "carol@example.com") == "technician", what="carol to become staff")
     assert "configuration reloaded" in d.log_text()
+    assert session.sendmail("bob@customer.example", ["helpdesk@example.com"], message(23)) == {}
+    session.quit()
 
     cfg.write_text(good.replace("[gateway]", "[gateway]\nbogus_key = 1"))
     d.signal(signal.SIGHUP)
@@ -67,7 +71,7 @@ def test_sighup_reloads_staff_and_a_bad_config_keeps_the_old_one(make_daemon) ->
     assert d.running()
     with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
         assert s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(21)) == {}
-    wait_until(lambda: d.inbound_ids(), what="mail after a failed reload")
+    wait_until(lambda: len(d.inbound_ids()) == 2, what="mail after a failed reload")
 
 
 def test_sighup_with_a_broken_template_keeps_the_old_templates(make_daemon, tmp_path) -> None:
