@@ -163,6 +163,8 @@ class Model:
 def run(mails: list[Mail], workdir: Path, *, redeliver: float = 0.01, renotify: float = 14400.0,
         flap: float = 600.0, storm_threshold: int = 10, storm_window: float = 300.0, seed: int = 7,
         progress: bool = False) -> dict:
+    from peewee import fn
+
     from mailgate.app import build_env
     from mailgate.config import load_settings
     from mailgate.db.models import (
@@ -245,6 +247,8 @@ def run(mails: list[Mail], workdir: Path, *, redeliver: float = 0.01, renotify: 
         "reopened_by_flapping": AlertOccurrence.select().where(AlertOccurrence.kind == "reopen").count(),
         "resolved_on_recovery": resolved_on_recovery,
         "alert_mails_queued": Outbox.select().where(Outbox.kind.startswith("alert-")).count(),
+        "alert_mails_by_kind": {o.kind: o.n for o in Outbox.select(Outbox.kind, fn.COUNT(Outbox.id).alias("n"))
+                                .where(Outbox.kind.startswith("alert-")).group_by(Outbox.kind)},
         "other_mails_queued": Outbox.select().where(~Outbox.kind.startswith("alert-")).count(),
         "open_tickets_at_end": Ticket.select().where(Ticket.status.in_(ACTIVE_STATUSES)).count(),
         "lost": lost + left_in_spool,

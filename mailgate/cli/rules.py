@@ -54,9 +54,9 @@ def _what_happens(decision: Any) -> list[str]:
         }[d.alert])
         if d.alert_state:
             said.append(f"alert state: {d.alert_state}")
-    for key in ("queue", "priority", "owner", "status"):
+    for key in ("queue", "subject", "priority", "owner", "status"):
         if getattr(d, key) is not None:
-            said.append(f"{key}: {getattr(d, key)}" + (" (for a new ticket)" if key == "queue" else ""))
+            said.append(f"{key}: {getattr(d, key)}" + (" (for a new ticket)" if key in ("queue", "subject") else ""))
     if d.nosy:
         said.append("nosy: +" + ", +".join(d.nosy))
     if d.tags:

@@ -31,6 +31,7 @@ class Decision:
     priority: int | None = None
     owner: str | None = None
     status: str | None = None
+    subject: str | None = None  # the title of a ticket the message opens
     nosy: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     drop: str | None = None  # the reason, when dropped
@@ -163,6 +164,21 @@ class SetStatus:
     def apply(self, decision: Decision, groups: dict[str, str]) -> str:
         decision.status = self.value
         return self.value
+
+
+@ACTIONS.register
+class SetSubject:
+    """`subject = "{service} on {host}"`: the title of a ticket this message opens (the
+    mail's own subject otherwise); never renames an existing ticket."""
+
+    key = "subject"
+
+    def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
+        self.template = Template(value, where, ctx)
+
+    def apply(self, decision: Decision, groups: dict[str, str]) -> str:
+        decision.subject = self.template.render(groups)[:500] or None
+        return decision.subject or ""
 
 
 @ACTIONS.register

@@ -1,5 +1,5 @@
-"""Carry out the rules' ticket actions once the message is stored on its ticket: priority,
-owner, status, nosy additions, tags; link a new monitoring alert to its fingerprint; record
+"""Carry out the rules' ticket actions once the message is stored on its ticket: subject
+(of a new ticket), priority, owner, status, nosy additions, tags; link a new monitoring alert to its fingerprint; record
 which rules matched. Runs after Store and before Commands, so a person's command in the
 same message has the last word over a rule."""
 
@@ -30,6 +30,9 @@ class RuleActions:
             msg.changes.append(Change(field=field, old=None if old is None else str(old),
                                       new=None if new is None else str(new), actor=by[field]))
 
+        if d.subject and msg.created and ticket.subject != d.subject:
+            change("subject", ticket.subject, d.subject)
+            ticket.subject = d.subject
         if d.priority is not None and ticket.priority != d.priority:
             change("priority", ticket.priority, d.priority)
             ticket.priority = d.priority

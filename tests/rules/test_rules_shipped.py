@@ -61,6 +61,7 @@ def test_nagios_problem_repeats_ack_and_recovery_make_one_ticket(alert_gateway: 
     assert deliver(gw, "nagios_service_problem.eml") == "stored"
     [t] = gw.tickets()
     assert t["queue"] == "ops" and t["requester"] == "nagios@mon01.example.net" and t["status"] == "new"
+    assert t["subject"] == "Nagios: HTTP on web-01"  # the rule's subject, not the mail's
     assert mail_kinds(gw) == [("alert-problem", ["alice@example.com"])]  # the team; no ack to Nagios
     problem_mail = gw.outbox()[0]["message"]
     assert "PROBLEM: web-01/HTTP is CRITICAL (new ticket" in problem_mail
@@ -111,7 +112,7 @@ def test_zabbix_problem_recovery_and_update(alert_gateway: Gateway) -> None:
     assert deliver(gw, "zabbix_update.eml") == "discarded"  # by rule: recorded, no ticket, no mail
     deliver(gw, "zabbix_recovery.eml")
     [t] = gw.tickets()
-    assert t["status"] == "resolved" and t["subject"] == "Problem: High CPU utilization (over 90% for 5m)"
+    assert t["status"] == "resolved" and t["subject"] == "Zabbix: High CPU utilization (over 90% for 5m) on batch-07"
     row = alert_row(gw, "batch-07/High CPU utilization (over 90% for 5m)")
     assert row["state_text"] == "resolved (event 821457)" and row["occurrences"] == 2
     assert [k for k, _ in mail_kinds(gw)] == ["alert-problem", "alert-recovery"]
@@ -124,7 +125,7 @@ def test_alertmanager_html_only_mail_firing_then_resolved(alert_gateway: Gateway
     gw = alert_gateway
     deliver(gw, "alertmanager_firing.eml")
     [t] = gw.tickets()
-    assert t["subject"] == "[FIRING:2] InstanceDown node (critical)"
+    assert t["subject"] == "Alertmanager: InstanceDown node"
     assert "instance = web-02:9100" in gw.ticket(t["id"])["messages"][0]["body"]  # the HTML's text
     assert deliver(gw, "alertmanager_resolved.eml") == "recorded"
     assert gw.tickets()[0]["status"] == "resolved"
