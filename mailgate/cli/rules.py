@@ -158,3 +158,27 @@ def list_alerts(ctx: Context, only_open: bool, as_json: bool) -> None:
           [[f"#{r['ticket']}" if r["ticket"] else "-", r["ticket_status"] or "-",
             r["state_text"] or r["state"], r["occurrences"], r["reopened"], r["last_seen"][:16].replace("T", " "),
             r["fingerprint"]] for r in rows], empty="No alerts.")
+
+
+@rules.command("log")
+@click.option("--ticket", "ticket_id", type=int, help="Only messages of this ticket.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def rules_log(ctx: Context, ticket_id: int | None, limit: int, as_json: bool) -> None:
+    """Which rules matched which messages, newest first, and how each message ended."""
+    from mailgate.db.models import RuleMatch
+
+    ctx.env  # noqa: B018 - opens the database
+    query = RuleMatch.select().order_by(RuleMatch.id.desc()).limit(limit)
+    if ticket_id is not None:
+        query = query.where(RuleMatch.ticket == ticket_id)
+    rows = [{"at": m.at.isoformat() + "Z", "message_id": m.message_id, "rules": m.rules or [],
+             "outcome": m.outcome, "ticket": m.ticket_id, "detail": m.detail, "sha256": m.raw_sha256}
+            for m in query]
+    if as_json:
+        emit_json(rows)
+        return
+    table(["at", "outcome", "ticket", "rules", "message-id", "detail"],
+          [[r["at"][:19].replace("T", " "), r["outcome"], f"#{r['ticket']}" if r["ticket"] else "-",
+            ",".join(r["rules"]), r["message_id"], r["detail"]] for r in rows], empty="No rule matches.")

@@ -119,6 +119,10 @@ def test_zabbix_problem_recovery_and_update(alert_gateway: Gateway) -> None:
     assert "Warning (event 821457)" in gw.outbox()[0]["message"]
     # the dropped update is a duplicate when it comes again, not a new drop
     assert deliver(gw, "zabbix_update.eml") == "duplicate"
+    log = gw.json("rules", "log")
+    assert [(r["rules"], r["outcome"], r["ticket"]) for r in reversed(log)] == [  # type: ignore[arg-type]
+        (["zabbix-problem"], "stored", t["id"]), (["zabbix-update"], "discarded", None),
+        (["zabbix-recovery"], "recorded", t["id"])]
 
 
 def test_alertmanager_html_only_mail_firing_then_resolved(alert_gateway: Gateway) -> None:
