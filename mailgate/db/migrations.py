@@ -90,12 +90,18 @@ def current_version(db: pw.Database) -> int:
 
 
 def migrate(db: pw.Database) -> int:
-    """Apply pending migrations; returns the version now in force."""
+    """Apply pending migrations; returns the version now in force.
+
+    A migration counts as pending when its number was never recorded, not only when it is
+    above the highest one: numbers are assigned per feature and land in any order, so a
+    store already at 5 must still get 4 when 4 lands later (every step is idempotent)."""
     version = current_version(db)
+    applied = ({v for (v,) in SchemaVersion.select(SchemaVersion.version).tuples()}
+               if db.table_exists(SchemaVersion._meta.table_name) else set())
     for number, step in MIGRATIONS:
-        if number > version:
+        if number not in applied:
             with db.atomic():
                 step(db)
                 SchemaVersion.create(version=number)
-            version = number
+            version = max(version, number)
     return version
