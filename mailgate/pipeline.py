@@ -18,6 +18,7 @@ import peewee as pw
 
 from mailgate.db.models import Message, Quarantine, database_proxy
 from mailgate.errors import PolicyOutcome, StageFailure, TransientError
+from mailgate.lifecycle.stage import Lifecycle
 from mailgate.parse import content_hash, message_ids
 from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
 from mailgate.stages.addressing import Addressing
@@ -36,7 +37,8 @@ from mailgate.stages.thread import Thread
 log = logging.getLogger("mailgate.pipeline")
 
 PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), RulesStage(), CleanStage())
-DB_STAGES: tuple[Stage, ...] = (AlertGrouping(), Thread(), Store(), RuleActions(), CommandsStage(), Notify())
+DB_STAGES: tuple[Stage, ...] = (AlertGrouping(), Thread(), Store(), RuleActions(), CommandsStage(), Lifecycle(),
+                                Notify())
 
 
 @dataclass(frozen=True)

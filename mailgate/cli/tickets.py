@@ -17,10 +17,11 @@ def ticket() -> None:
 @ticket.command("list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only tickets in this status.")
 @click.option("--queue", help="Only tickets in this queue.")
+@click.option("--all", "show_all", is_flag=True, help="Include archived and merged tickets.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool) -> None:
-    """List tickets, newest first."""
+def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool, show_all: bool = False) -> None:
+    """List tickets, newest first (archived and merged ones only with --all or --status)."""
     from mailgate.db.models import Queue, Ticket
     from mailgate.views import ticket_summary
 
@@ -31,6 +32,8 @@ def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: b
     query = Ticket.select().join(Queue).order_by(Ticket.id.desc())
     if status:
         query = query.where(Ticket.status == status)
+    elif not show_all:  # issue 7: archived (read-only) and merged tickets stay out of the way
+        query = query.where(Ticket.status.not_in(("archived", "merged")))
     if queue:
         query = query.where(Queue.name == queue)
     rows = [ticket_summary(t) for t in query]
@@ -57,6 +60,9 @@ def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
     if t is None:
         raise click.ClickException(f"no ticket #{number}")
     data = ticket_detail(t)
+    from mailgate.lifecycle.view import lifecycle_fields, lifecycle_text  # issue 7
+
+    data.update(lifecycle_fields(t, ctx.settings))
     if as_json:
         emit_json(data)
         return
@@ -66,6 +72,8 @@ def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
     if data["parent"] or data["children"]:
         click.echo(f"parent: {data['parent'] or '-'}  children: {', '.join(map(str, data['children'])) or '-'}")
     click.echo(f"nosy: {', '.join(data['nosy']) or '-'}")
+    for line in lifecycle_text(data):
+        click.echo(line)
     for m in data["messages"]:
         click.echo(f"\n--- {m['direction']} {m['date'] or ''} {m['from']} ({m['thread_signal'] or m['auto_class'] or '-'})")
         click.echo(m["body"].rstrip() or "(no text)")

@@ -26,13 +26,11 @@ class Parent:
         parent = Ticket.get_or_none(Ticket.id == number)
         if parent is None:
             raise Refused(f"there is no ticket #{number}")
+        from mailgate.lifecycle.tree import would_cycle  # issue 7: shared with `children:`
+
         # walking up from the new parent must not reach this ticket: no cycles
-        seen, node = set(), parent
-        while node is not None and node.id not in seen:
-            if node.id == ticket.id:
-                raise Refused(f"#{number} is this ticket or one of its children; that would make a cycle")
-            seen.add(node.id)
-            node = node.parent
+        if would_cycle(ticket, parent):
+            raise Refused(f"#{number} is this ticket or one of its children; that would make a cycle")
         if ticket.parent_id == number:
             return f"parent: already #{number}"
         ticket.parent = parent

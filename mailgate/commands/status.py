@@ -11,11 +11,14 @@ SYNONYMS = {"reopen": "open", "reopened": "open", "solved": "resolved", "resolve
 
 class Status:
     name = "status"
-    argument = " | ".join(VALUES)
-    description = "Set the status. Requesters may resolve or reopen their own ticket."
+    argument = " | ".join(VALUES) + " (closed! forces)"
+    description = ("Set the status. Requesters may resolve or reopen their own ticket. Resolving or closing "
+                   "a parent resolves or closes its open children; `closed!` forces it in a wait-for-children queue.")
 
     def apply(self, ctx: CommandContext, value: str) -> str:
         wanted = value.strip().lower()
+        force = wanted.endswith("!")  # `status: closed!` (issue 7)
+        wanted = wanted.rstrip("!").strip()
         wanted = SYNONYMS.get(wanted, wanted)
         if wanted not in VALUES:
             raise Refused(f"unknown status {value.strip()!r}; expected one of {', '.join(VALUES)}")
@@ -25,6 +28,19 @@ class Status:
         ticket = ctx.ticket
         if ticket.status == wanted:
             return f"status: already {wanted}"
+        from mailgate.lifecycle.tree import cascade_status, check_children  # issue 7
+
+        if wanted in ("resolved", "closed"):
+            check_children(ctx, wanted, force)
         old, ticket.status = ticket.status, wanted
         ticket.save()
-        return ctx.record("status", old, wanted)
+        result = ctx.record("status", old, wanted)
+        if wanted != "stalled":
+            from mailgate.lifecycle.snooze import cancel_snooze
+
+            cancel_snooze(ticket)
+        if wanted in ("resolved", "closed"):
+            done = cascade_status(ctx.env, ticket, wanted, ctx.actor.address, ctx.message)
+            if done:
+                result += f" (and child ticket{'s' if len(done) > 1 else ''} {', '.join(f'#{n}' for n in done)})"
+        return result

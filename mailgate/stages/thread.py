@@ -104,6 +104,10 @@ class Thread:
             raise Unattributable(
                 f"an automatic reply matching no ticket (from {p.from_addr or 'nobody'}); "
                 "held here instead of opening a ticket")
+        if msg.ticket_id is not None:  # a merged ticket's mail goes to the one it was merged into (issue 7)
+            from mailgate.lifecycle.merge import final_ticket
+
+            msg.ticket_id = final_ticket(msg.ticket_id)
         if msg.ticket_id is not None and msg.auto_class not in MACHINE_ANSWERS:
             self._follow_closed(msg, env)
         if msg.ticket_id is None:
@@ -166,8 +170,11 @@ class Thread:
         ticket = Ticket.get_by_id(msg.ticket_id)
         days = env.settings.threading.closed_reopen_days
         now = env.clock().replace(tzinfo=None)
-        if ticket.status in ("closed", "rejected") and ticket.updated_at < now - timedelta(days=days):
+        # archived tickets are read-only (issue 7): a reply always opens a new, linked ticket
+        if ticket.status == "archived" or (
+                ticket.status in ("closed", "rejected") and ticket.updated_at < now - timedelta(days=days)):
             msg.link_to.append((ticket.id, "follows-up"))
-            msg.notes.append(f"Ticket #{ticket.id} was closed, so a new ticket was opened for your message "
+            word = "archived" if ticket.status == "archived" else "closed"
+            msg.notes.append(f"Ticket #{ticket.id} was {word}, so a new ticket was opened for your message "
                              "and linked to it.")
             msg.ticket_id, msg.thread_signal = None, f"new-after-closed:{msg.thread_signal}"

@@ -1,0 +1,41 @@
+"""Escalation: a ticket without any update for `[[queue]] escalate_after_hours` goes up one
+priority step (4 → 3 → 2 → 1), recorded as an event by "system". The escalation event is
+itself the latest update, so the next step comes only after another full period: a restart
+or a second run in the same minute cannot raise it twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from mailgate.db.models import Queue, Ticket
+from mailgate.lifecycle.notices import SYSTEM, last_event_at, naive_now, record
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.lifecycle.escalation")
+
+ESCALATING = ("new", "open")  # a stalled (snoozed) ticket is waiting on purpose
+
+
+def escalate(env: Env) -> str:
+    now = naive_now(env)
+    raised = []
+    for q in env.settings.queues:
+        if q.escalate_after_hours <= 0:
+            continue
+        cutoff = now - timedelta(hours=q.escalate_after_hours)
+        candidates = (Ticket.select().join(Queue)
+                      .where(Queue.name == q.name, Ticket.status.in_(ESCALATING), Ticket.priority > 1,
+                             Ticket.updated_at <= cutoff))
+        for ticket in candidates:
+            latest = last_event_at(ticket)
+            if latest is not None and latest > cutoff:
+                continue
+            old = ticket.priority
+            ticket.priority = old - 1
+            ticket.save()
+            record(env, ticket, "priority", old, ticket.priority, actor=SYSTEM)
+            log.info("ticket #%s escalated to priority %s after %sh without update (stage lifecycle)",
+                     ticket.id, ticket.priority, q.escalate_after_hours, extra={"stage": "lifecycle"})
+            raised.append(ticket.id)
+    return f"escalated {len(raised)}" + (f": {', '.join(f'#{n}' for n in raised)}" if raised else "")

@@ -1,0 +1,94 @@
+"""Daily reminder digests: each technician gets, once a day at `[lifecycle] reminder_time`
+in the timezone of their (first) queue, the unowned open tickets of their queues and their
+own open tickets. Nothing is sent when both lists are empty. The day's LifecycleMark is
+written with the mail, so a restart or a second run the same day sends nothing again.
+
+A digest is about many tickets, so it is not a ticket's mail: it goes into the same outbox
+with the same loop-safe headers as `mailer.queue_mail`, but without a ticket tag or reply
+token (a reply to it reaches the queue address and opens a ticket like any mail)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from mailgate.config import PersonSettings, Settings
+from mailgate.db.models import LifecycleMark, Outbox, Person, Queue, Ticket
+from mailgate.lifecycle.notices import naive_now
+from mailgate.lifecycle.settings import parse_hhmm
+from mailgate.outgoing import compose, new_message_id
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.lifecycle.reminders")
+
+UNOWNED_STATUSES = ("new", "open")
+OWN_STATUSES = ("new", "open", "stalled")
+
+
+@dataclass(frozen=True)
+class Digest:
+    address: str
+    day: str  # local date, YYYY-MM-DD
+    unowned: list[Ticket]
+    own: list[Ticket]
+
+
+def staff_queues(settings: Settings, p: PersonSettings) -> list[str]:
+    return list(p.queues) or [q.name for q in settings.queues]
+
+
+def digest_for(settings: Settings, p: PersonSettings, day: str) -> Digest:
+    queues = staff_queues(settings, p)
+    unowned = list(Ticket.select().join(Queue)
+                   .where(Queue.name.in_(queues), Ticket.owner.is_null(), Ticket.status.in_(UNOWNED_STATUSES))
+                   .order_by(Ticket.priority, Ticket.id))
+    own = list(Ticket.select().join(Person, on=Ticket.owner == Person.id)
+               .where(Person.address == p.address.lower(), Ticket.status.in_(OWN_STATUSES))
+               .order_by(Ticket.priority, Ticket.id))
+    return Digest(p.address.lower(), day, unowned, own)
+
+
+def send_digests(env: Env) -> str:
+    """The scheduler job: digests that are due today and not sent yet."""
+    settings = env.settings
+    if not settings.lifecycle.reminder_time:
+        return "reminders off"
+    at = parse_hhmm(settings.lifecycle.reminder_time, "lifecycle.reminder_time")
+    now = naive_now(env)
+    sent = 0
+    for p in settings.people:
+        if p.role != "technician":
+            continue
+        queue = settings.queue_named(staff_queues(settings, p)[0])
+        local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(queue.timezone if queue else "UTC"))
+        if local.time() < at:
+            continue
+        day = local.date().isoformat()
+        key = f"digest:{p.address.lower()}:{day}"
+        if LifecycleMark.select().where(LifecycleMark.key == key).exists():
+            continue
+        LifecycleMark.create(key=key, at=now)  # also on an empty day: nothing to say, nothing sent
+        digest = digest_for(settings, p, day)
+        if digest.unowned or digest.own:
+            _queue_digest(env, digest, queue.address if queue else settings.gateway.address, now)
+            sent += 1
+            log.info("digest for %s: %d unowned, %d own (stage lifecycle)", digest.address,
+                     len(digest.unowned), len(digest.own), extra={"stage": "lifecycle"})
+    return f"{sent} digest(s)"
+
+
+def _queue_digest(env: Env, digest: Digest, sender: str, now: datetime) -> Outbox:
+    settings = env.settings
+    body = env.templates.get_template("digest.txt.j2").render(digest=digest, gateway=settings.gateway)
+    message_id = new_message_id(sender.partition("@")[2])
+    text = compose(
+        from_name=settings.gateway.name, from_addr=sender, to=[digest.address],
+        subject=f"{settings.gateway.name}: your tickets on {digest.day}", body=body, message_id=message_id,
+        date=now.replace(tzinfo=UTC),
+        headers={"Auto-Submitted": "auto-generated", "X-Loop": settings.gateway.address,
+                 "Precedence": "bulk", "X-Auto-Response-Suppress": "All"},
+    )
+    return Outbox.create(kind="digest", sender=sender, recipients=[digest.address], message_id=message_id,
+                         message=text, created_at=now, next_attempt_at=now)
