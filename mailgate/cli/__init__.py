@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "process": "mailgate.cli.tickets:process",
     "serve": "mailgate.cli.serve:serve",
     "status": "mailgate.cli.status:status",
+    "person": "mailgate.cli.person:person",  # issue 7
 }
 
 

@@ -25,6 +25,7 @@ from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
 from mailgate.errors import ConfigError, TransientError
+from mailgate.lifecycle.jobs import lifecycle_jobs
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
 from mailgate.stages.base import Env
@@ -85,6 +86,9 @@ class Daemon:
         self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
         self.scheduler = Scheduler(self.db, utc_clock)
         self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
+        # issue 7: snooze wake-ups, SLA warnings, escalation, archive, daily digests
+        for job in lifecycle_jobs(env):
+            self.scheduler.register(job)
         self.supervise("scheduler", lambda: self.scheduler.run(self.stop))  # type: ignore[union-attr]
         for account in s.imap:
             fetcher = ImapFetcher(account, self.current_settings, self.spool, self.db, self.worker.wake)

@@ -19,6 +19,7 @@ from mailgate.config import load_settings
 from mailgate.lifecycle.jobs import run_task
 from mailgate.stages.base import Env
 from tests.conftest import BASE_CONFIG, Gateway, write_config
+from tests.daemon.conftest import make_daemon  # noqa: F401  (the real-daemon fixture)
 from tests.outbox.sink import HEADERS_DMARC_PASS, RELAY_CONFIG, Desk, Sink, free_port
 
 BOB = "bob@customer.example"
@@ -91,3 +92,17 @@ def queued(desk: Desk, address: str, kind: str | None = None) -> list[EmailMessa
     rows = [o for o in desk.gw.outbox() if address in o["recipients"] and o["state"] == "pending"
             and (kind is None or o["kind"] == kind)]
     return [email.message_from_string(o["message"], policy=email.policy.default) for o in rows]  # type: ignore[misc]
+
+
+def mail_at(desk: Desk, clock: Clock, sender: str, number: int, body: str) -> None:
+    """A staff mail on ticket #number processed at the controlled clock's time (through the
+    spool and the real pipeline, as the daemon's worker would)."""
+    from mailgate.pipeline import drain
+
+    lines = [*HEADERS_DMARC_PASS, f"From: <{sender}>", "To: helpdesk@example.com",
+             f"Subject: Re: [Helpdesk #{number}] update", f"Message-ID: <at.{clock.now.timestamp()}@example.com>",
+             "Content-Type: text/plain; charset=utf-8", "", body, ""]
+    env = daemon_env(desk, clock)
+    env.spool.accept("\r\n".join(lines).encode(), "test", ("helpdesk@example.com",))
+    [outcome] = drain(env)
+    assert outcome.status == "stored", outcome
