@@ -49,12 +49,12 @@ def test_kill_9_while_alerts_arrive_counts_each_alert_once(make_daemon, tmp_path
     rng = random.Random(6)
     acked: list[str] = []
     done = threading.Event()
-    client = threading.Thread(target=send_all, args=(d.smtp_port, 150, acked, done), daemon=True)
+    client = threading.Thread(target=send_all, args=(d.smtp_port, 100, acked, done), daemon=True)
     client.start()
     kills = 0
     deadline = time.monotonic() + 150
-    while not done.is_set() and time.monotonic() < deadline:
-        done.wait(rng.uniform(0.1, 0.8))
+    while not done.is_set() and kills < 5 and time.monotonic() < deadline:  # bounded: 5 kills
+        done.wait(rng.uniform(0.1, 0.6))
         if done.is_set():
             break
         d.kill9()
@@ -65,7 +65,7 @@ def test_kill_9_while_alerts_arrive_counts_each_alert_once(make_daemon, tmp_path
         d.start()
     d.wait_ready()
     d.wait_idle(timeout=120)
-    assert kills >= 3 and len(acked) == 150
+    assert kills >= 3 and len(acked) == 100
     with d.db() as c:
         stored = Counter(r[0] for r in c.execute("SELECT message_id FROM message WHERE direction = 'in'"))
         recorded = Counter(r[0] for r in c.execute(

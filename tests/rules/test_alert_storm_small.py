@@ -10,7 +10,7 @@ from bench.alert_storm import scenario
 
 
 def test_small_alert_storm_keeps_every_promise(tmp_path: Path) -> None:
-    mails = scenario(pairs=10, mails=250, seed=3)
+    mails = scenario(pairs=10, mails=150, seed=3)
     assert {m.kind for m in mails} == {"PROBLEM", "RECOVERY"}
     result = run_storm(mails, tmp_path, redeliver=0.05, storm_threshold=3, seed=3)
     assert result["violations"] == 0, result["violation_examples"]
