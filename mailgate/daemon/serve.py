@@ -189,7 +189,9 @@ class Daemon:
                 await asyncio.wait_for(asyncio.shield(worker), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 clean = False
-                log.warning("grace period over with a message in hand; it is retried at the next start",
+                in_hand = self.worker is not None and self.worker.busy
+                log.warning("grace period over %s; exiting anyway (the spool keeps everything for the next start)",
+                            "with a message in hand" if in_hand else "while the worker was starting",
                             extra={"stage": "shutdown", "outcome": "deferred"})
         others = [t for name, t in self.tasks.items() if name != "worker" and not t.done()]
         for task in others:

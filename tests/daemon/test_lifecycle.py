@@ -170,3 +170,20 @@ def test_rule_files_are_checked_at_start_and_a_bad_one_on_sighup_keeps_the_old_r
     r = subprocess.run([str(MAILGATE_BIN), "--config", str(d.gateway.config), "serve"], capture_output=True,
                        timeout=30)
     assert r.returncode == 78 and b"90-broken.toml" in r.stderr
+
+
+def test_grace_period_running_out_still_exits_0_and_loses_nothing(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("grace_period = 5.0", "grace_period = 0.3"))
+    d.start()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(40):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(100 + n))
+    started = time.monotonic()
+    d.signal(signal.SIGTERM)
+    assert d.proc.wait(10) == 0
+    assert time.monotonic() - started < 3.0
+    d.start()
+    d.wait_idle()
+    assert sorted(d.inbound_ids()) == sorted(f"m{100 + n}@customer.example" for n in range(40))
