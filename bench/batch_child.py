@@ -4,7 +4,8 @@
 
 Runs exactly what `mailgate import` runs (mailgate.batch.BatchImporter on the configured
 store, durable spool and commits) and prints one JSON line: rate, latency, RSS. The clock
-starts before the configuration is loaded, so start-up (talon's import) counts.
+starts before the configuration is loaded, so start-up (talon's import) counts. CPU time
+(this process and its workers) is reported too.
 """
 
 from __future__ import annotations
@@ -43,13 +44,17 @@ def main() -> None:
     BatchImporter(env, workers).run(feed(), "import", done)
     elapsed = time.perf_counter() - started
     latencies.sort()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, kids = me.ru_maxrss, children.ru_maxrss
+    # CPU seconds of this process and its workers: on a machine shared with other work the
+    # wall-clock rate says as much about the neighbours as about mailgate
+    cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
     print(json.dumps({
         "messages": len(messages), "seconds": round(elapsed, 2), "rate": round(len(messages) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
         "peak_rss_mb": round((own + kids * (workers if workers > 1 else 0)) / 1024, 1),
+        "cpu_s": round(cpu, 2), "cpu_ms_per_msg": round(cpu / len(messages) * 1000, 2),
         "workers": workers, "outcomes": statuses,
     }))
 

@@ -64,6 +64,13 @@ class Daemon:
             time.sleep(0.02)
         return time.perf_counter()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the daemon has used so far."""
+        if not self.proc:
+            return 0.0
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self._sampling = False
         if self.proc and self.proc.poll() is None:
@@ -99,12 +106,14 @@ def run_pipe(messages: list[bytes], with_daemon: bool) -> dict:
                 raise RuntimeError(f"deliver exited {done.returncode}: {done.stderr.decode()[-500:]}")
         accepted = time.perf_counter()
         finished = daemon.wait_drained() if with_daemon else accepted
+        cpu = daemon.cpu_seconds() if with_daemon else 0.0
     finally:
         daemon.stop()
     n = len(messages)
     return {"messages": n, "seconds": round(finished - started, 2), "rate": round(n / (finished - started), 1),
             "accepted_rate": round(n / (accepted - started), 1), **h.latency_ms(latencies),
-            "peak_rss_mb": max(daemon.peak_rss, h.children_peak_rss_mb()), "truth_db": str(daemon.db)}
+            "peak_rss_mb": max(daemon.peak_rss, h.children_peak_rss_mb()), "truth_db": str(daemon.db),
+            "daemon_cpu_ms_per_msg": round(cpu / n * 1000, 2) if with_daemon else ""}
 
 
 def _thread_key(truth: dict) -> str:
@@ -145,6 +154,7 @@ def run_smtp(messages: list[bytes], clients: int, truth: list[dict]) -> dict:
             t.join()
         accepted = time.perf_counter()
         finished = daemon.wait_drained()
+        cpu = daemon.cpu_seconds()
     finally:
         daemon.stop()
     if errors:
@@ -152,4 +162,5 @@ def run_smtp(messages: list[bytes], clients: int, truth: list[dict]) -> dict:
     n = len(messages)
     return {"messages": n, "seconds": round(finished - started, 2), "rate": round(n / (finished - started), 1),
             "accepted_rate": round(n / (accepted - started), 1), **h.latency_ms(latencies),
-            "peak_rss_mb": daemon.peak_rss, "truth_db": str(daemon.db), "clients": clients}
+            "peak_rss_mb": daemon.peak_rss, "truth_db": str(daemon.db), "clients": clients,
+            "cpu_ms_per_msg": round(cpu / n * 1000, 2)}

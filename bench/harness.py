@@ -163,3 +163,18 @@ def _fmt(v: object) -> str:
 
 def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
+
+
+def run_json(cmd: list[str], cwd: Path, retries: int = 1) -> dict:
+    """Run a child that prints one JSON line last; show its stderr when it fails. One retry:
+    the tree is shared with people editing it, and a half-saved module fails an import."""
+    import subprocess
+
+    for attempt in range(retries + 1):
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+        if done.returncode == 0:
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"  child failed ({done.returncode}): {done.stderr.strip()[-1500:]}", file=sys.stderr)
+        if attempt < retries:
+            time.sleep(5)
+    raise RuntimeError(f"{cmd[:4]} failed")

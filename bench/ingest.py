@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -56,8 +55,7 @@ def run_batch(folder: Path, workers: int, one_cpu: bool) -> dict:
     cmd = [sys.executable, str(h.BENCH / "batch_child.py"), str(config), str(folder), str(workers)]
     if one_cpu:
         cmd = ["taskset", "-c", "0", *cmd]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=gw)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = h.run_json(cmd, cwd=gw)
     result["truth_db"] = str(gw / "store" / "mailgate.db")
     return result
 
@@ -104,7 +102,9 @@ def main() -> None:
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         runs = []
         for i in range(args.repeat if mode != "pipe-inline" else 1):
+            load_before = os.getloadavg()[0]  # other work on the machine shows in every wall-clock figure
             result = score(one_run(mode, folder, messages, args), truth)
+            result["load_1m"] = round(load_before, 1)
             print(f"  {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {result['accuracy']:.2%}",
                   file=sys.stderr)
             runs.append(result)
@@ -116,7 +116,8 @@ def main() -> None:
         rows += roundup_peer.run_all(folder, messages, truth, args)
         roundup_peer.add_ratios(rows)
     columns = [("mode", "mode"), ("messages", "n"), ("rate", "msg/s"), ("accepted_rate", "accepted/s"),
-               ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("peak_rss_mb", "peak RSS MB"),
+               ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("cpu_ms_per_msg", "CPU ms/msg"),
+               ("peak_rss_mb", "peak RSS MB"), ("load_1m", "load"),
                ("accuracy", "threading"), ("ratio", "vs Roundup")]
     for row in rows:
         row["accuracy"] = f"{row['accuracy']:.1%}" if isinstance(row.get("accuracy"), float) else row.get("accuracy", "")

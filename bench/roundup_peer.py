@@ -9,6 +9,7 @@ nosy mail goes to a file ([mail] debug), as mailgate's goes to its outbox table.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -124,7 +125,9 @@ def run_all(folder: Path, messages: list[bytes], truth: list[dict], args: object
     for mode, run in plans:
         runs = []
         for i in range(args.repeat):  # type: ignore[attr-defined]
+            load = os.getloadavg()[0]
             result = run()
+            result["load_1m"] = round(load, 1)
             acc = corpus_mod.score(truth[: result["messages"]], ticket_of(result.pop("tracker")))
             result.update(accuracy=acc["accuracy"], reply_accuracy=acc["reply_accuracy"],
                           alert_repeat_accuracy=acc["alert_repeat_accuracy"], threading=acc)
