@@ -212,7 +212,8 @@ def protocol_factory(cls: type[GatewaySMTP], handler: IngestHandler, settings: S
         "data_size_limit": settings.gateway.max_message_size,
         "enable_SMTPUTF8": True,
         "decode_data": False,
-        "hostname": listen.hostname or None,
+        # aiosmtpd would call getfqdn() (a DNS lookup) for every connection: once is enough
+        "hostname": listen.hostname or socket.getfqdn(),
         "ident": "mailgate",
         "timeout": listen.timeout,
         "tls_context": ctx,
