@@ -123,6 +123,31 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+_CHARSET_PARAM = re.compile(rb"""charset\s*=\s*["']?([\w.:-]+)""", re.I)
+
+
+def charset_hints(raw: bytes) -> tuple[str, ...]:
+    """Every charset a message declares (first 256 KiB): the best guesses for raw 8-bit
+    header bytes and file names, which a mailer writes in one of its body charsets."""
+    found = (codec_for(m.group(1).decode("ascii")) for m in _CHARSET_PARAM.finditer(raw[:262144]))
+    return tuple(dict.fromkeys(c for c in found if c))
+
+
+def decode_hinted(data: bytes, hints: tuple[str, ...] = ()) -> str:
+    """Decode 8-bit header bytes. UTF-8 first (RFC 6532), then a declared multi-byte charset
+    that decodes them strictly (a top-level "iso-8859-1" is often wrong when a gb2312 part
+    follows), then a declared single-byte one, then detection."""
+    if data.isascii() or _try(data, "utf-8") is not None:
+        return data.decode("utf-8")
+    for codec in hints:
+        if not _is_single_byte(codec) and codec != "utf-8":
+            text = _try(data, codec)
+            if text is not None:
+                return text
+    single = next((c for c in hints if _is_single_byte(c)), None)
+    return decode_bytes(data, single)[0]
+
+
 def decode_header_bytes(data: bytes) -> str:
-    """A raw header value: RFC 6532 says UTF-8; older 8-bit headers get the same detection."""
+    """A raw header value without hints: RFC 6532 UTF-8, else detection."""
     return decode_bytes(data)[0]

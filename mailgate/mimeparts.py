@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.policy import compat32
 
-from mailgate.charsets import decode_bytes
+from mailgate.charsets import decode_bytes, decode_hinted
 from mailgate.encoded_words import decode_words
 
 
@@ -50,6 +50,7 @@ class Walk:
     delayed: list[str] = field(default_factory=list)
     original_headers: list[tuple[str, str]] = field(default_factory=list)
     charsets: list[str] = field(default_factory=list)
+    hints: tuple[str, ...] = ()  # the message's declared charsets, for raw 8-bit file names
 
     @property
     def report(self) -> DeliveryReport | None:
@@ -77,7 +78,17 @@ def _as_bytes(part: email.message.Message) -> bytes:
     return buf.getvalue()
 
 
-def _filename(part: email.message.Message) -> str:
+def _repair_8bit_params(part: email.message.Message, hints: tuple[str, ...]) -> None:
+    """Raw 8-bit bytes in Content-Type/-Disposition (a file name written in UTF-8 or a local
+    charset without RFC 2231) reach us as surrogate escapes: decode them like header text."""
+    for name, value in part.raw_items():
+        if name.lower() in ("content-type", "content-disposition") and isinstance(value, str) \
+                and any("\udc80" <= c <= "\udcff" for c in value):
+            part.replace_header(name, decode_hinted(value.encode("ascii", "surrogateescape"), hints))
+
+
+def _filename(part: email.message.Message, hints: tuple[str, ...] = ()) -> str:
+    _repair_8bit_params(part, hints)
     try:
         name = part.get_filename()
     except (TypeError, ValueError, LookupError):  # broken RFC 2231 parameters
@@ -187,7 +198,7 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
         if in_report:
             walk.original_headers += _header_pairs(inner)
         title = decode_words(str(inner.get("Subject") or "")).strip() or "message"
-        name = _filename(part) or re.sub(r'[\\/:*?"<>|\r\n]+', "_", title)[:120] + ".eml"
+        name = _filename(part, walk.hints) or re.sub(r'[\\/:*?"<>|\r\n]+', "_", title)[:120] + ".eml"
         walk.attachments.append(Attachment(name, "message/rfc822", _as_bytes(inner)))
         return
     if ctype == "message/delivery-status":
@@ -200,7 +211,7 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
             visit(sub, walk, (*parents, ctype))
         return
     data = _payload(part)
-    filename = _filename(part)
+    filename = _filename(part, walk.hints)
     disposition = part.get_content_disposition()
     if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
         text, _ = decode_bytes(data, part.get_content_charset())

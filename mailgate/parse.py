@@ -17,7 +17,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import mailparser
 
-from mailgate.charsets import decode_header_bytes
+from mailgate.charsets import charset_hints, decode_hinted
 from mailgate.encoded_words import decode_words, quote_words_in_names
 from mailgate.mimeparts import Attachment, DeliveryReport, Walk, visit
 
@@ -100,7 +100,8 @@ def parse_headers(raw: bytes) -> list[tuple[str, str]]:
         m = _HEADER_NAME.match(line)
         if m:  # anything else (an mbox "From " line, garbage) is not a header field
             fields.append((m.group(1).decode("ascii"), line[m.end():].strip()))
-    return [(name, decode_header_bytes(value)) for name, value in fields]
+    hints = charset_hints(raw) if any(not value.isascii() for _, value in fields) else ()
+    return [(name, decode_hinted(value, hints)) for name, value in fields]
 
 
 def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
@@ -189,7 +190,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
         values = all_of(name)
         return values[0] if values else None
 
-    walk, defects = Walk(), ()
+    walk, defects = Walk(hints=charset_hints(raw)), ()
     if not headers_only:
         mail = mailparser.parse_from_bytes(raw)
         visit(mail.message, walk)

@@ -57,3 +57,24 @@ def test_encoded_local_part_is_not_decoded_into_another_address() -> None:
 def test_missing_from_falls_back_to_reply_to() -> None:
     raw = b"To: helpdesk@example.com\nReply-To: <vip@customer.example>\nSubject: x\n\nbody\n"
     assert parse_message(raw).from_addr == "vip@customer.example"
+
+
+def _with_file(name: str, body_charset: str, encoding: str) -> bytes:
+    return ("From: a@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+            f"--b\nContent-Type: text/plain; charset={body_charset}\n\nhi\n--b\n"
+            f'Content-Type: application/pdf; name="{name}"\nContent-Disposition: attachment; filename="{name}"\n\n'
+            "xx\n--b--\n").encode(encoding)
+
+
+def test_raw_8bit_file_names_in_the_message_charset() -> None:
+    for name, charset, encoding in (("Grüße 資料.pdf", "utf-8", "utf-8"), ("Grüße.pdf", "iso-8859-1", "latin-1"),
+                                    ("資料 ①.pdf", "shift_jis", "cp932")):
+        [att] = parse_message(_with_file(name, charset, encoding)).attachments
+        assert att.filename == name, charset
+
+
+def test_raw_8bit_subject_follows_the_multibyte_part_not_a_wrong_top_label() -> None:
+    raw = ("From: a@example.com\nSubject: 转发：整体提升企业服务水平\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/alternative; charset=iso-8859-1; boundary=b\n\n"
+           "--b\nContent-Type: text/plain; charset=gb2312\n\n您好\n--b--\n").encode("gb18030")
+    assert parse_message(raw).subject == "转发：整体提升企业服务水平"
