@@ -41,7 +41,9 @@ def search_criteria(account: ImapSettings) -> str:
     """Which messages still need taking: everything left in the folder when processed mail is
     moved away, else those without the flag."""
     if account.move_to:
-        return "ALL"
+        # UNDELETED: without MOVE and UIDPLUS a moved message stays behind flagged \Deleted
+        # until someone expunges; it must not be copied again on every pass
+        return "UNDELETED"
     key = _SEARCH_KEYS.get(account.flag.lower())
     if key:
         return key
