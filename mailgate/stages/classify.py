@@ -57,8 +57,10 @@ def classify_headers(p: ParsedMessage) -> str:
     local = p.from_addr.split("@")[0]
     if ("multipart/report" in ctype and "delivery-status" in ctype) or p.report and p.report.failed:
         return BOUNCE
-    if local in _BOUNCE_SENDERS or (return_path == "<>" and (
-            _BOUNCE_SUBJECT_RE.search(p.subject) or p.report is not None)):
+    if (local in _BOUNCE_SENDERS or return_path == "<>") and (
+            _BOUNCE_SUBJECT_RE.search(p.subject) or p.report is not None or not auto.startswith("no")
+            or any(a.content_type == "message/rfc822" for a in p.attachments)):
+        # a postmaster may also write to the help desk as a person: the sender alone is not enough
         return BOUNCE
     if "disposition-notification" in ctype:  # a read receipt (RFC 8098): a machine's answer
         return AUTO_REPLY

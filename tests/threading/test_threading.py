@@ -307,3 +307,11 @@ def test_read_receipt_is_a_note_on_a_resolved_ticket(gateway: Gateway, carol: di
     deliver(gateway, "22_read_receipt.eml", **carol)
     assert signal_of(gateway, "carol-mdn-1@customer.example") == (1, "message-id", "auto-reply")
     assert gateway.ticket(1)["status"] == "resolved" and len(gateway.outbox()) == 1
+
+
+def test_postmaster_writing_as_a_person_opens_a_ticket(gateway: Gateway) -> None:
+    raw = (THREADING / "01_new_request.eml").read_bytes().replace(
+        b"Carol Chen <carol@customer.example>", b"Postmaster <postmaster@customer.example>")
+    assert gateway.deliver(raw).exit_code == 0
+    assert signal_of(gateway, "carol-1@customer.example") == (1, "new", "")
+    assert len(gateway.outbox()) == 1
