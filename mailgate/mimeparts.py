@@ -73,9 +73,18 @@ def guess_type(filename: str) -> str:
 
 
 def _as_bytes(part: email.message.Message) -> bytes:
+    """A part's bytes as they came (8-bit bytes kept through surrogate escapes). A part whose
+    text was changed to real non-ASCII (a repaired header) is written as UTF-8 instead."""
     buf = io.BytesIO()
-    BytesGenerator(buf, mangle_from_=False, policy=compat32).flatten(part)
-    return buf.getvalue()
+    try:
+        BytesGenerator(buf, mangle_from_=False, policy=compat32).flatten(part)
+        return buf.getvalue()
+    except Exception:  # noqa: BLE001 - damaged headers refuse to be re-folded: write them as they are
+        head = "".join(f"{k}: {v}\n" for k, v in part.raw_items()).encode("utf-8", "surrogateescape")
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            return head + b"\n" + b"\n".join(_as_bytes(sub) for sub in payload)
+        return head + b"\n" + str(payload).encode("utf-8", "surrogateescape")
 
 
 def _repair_8bit_params(part: email.message.Message, hints: tuple[str, ...]) -> None:
@@ -134,7 +143,7 @@ def split_uuencoded(text: str) -> tuple[str, list[Attachment]]:
         try:
             name = m.group(1).strip()
             found.append(Attachment(name, guess_type(name), _uudecode(m.group(2))))
-        except (binascii.Error, IndexError):
+        except (ValueError, IndexError):  # binascii.Error is a ValueError
             return m.group(0)  # not really uuencoded: leave the text as it was
         return ""
 
@@ -193,7 +202,8 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
     if len(parents) > _MAX_DEPTH:
         walk.attachments.append(Attachment("", ctype, _as_bytes(part)))
         return
-    if ctype in ("message/rfc822", "message/global") and isinstance(part.get_payload(), list):
+    if ctype in ("message/rfc822", "message/global") and isinstance(part.get_payload(), list) \
+            and part.get_payload():
         inner = part.get_payload(0)
         if in_report:
             walk.original_headers += _header_pairs(inner)
@@ -244,7 +254,7 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
         filename = "document.html"
     if ctype in _TNEF_TYPES or filename.lower() == "winmail.dat":
         walk.attachments += _tnef_files(data)
-    if ctype == "application/octet-stream" and (part.get("Content-Transfer-Encoding") or "").lower() in (
+    if ctype == "application/octet-stream" and str(part.get("Content-Transfer-Encoding") or "").lower() in (
             "x-uuencode", "uuencode", "x-uue"):
         # Python decodes x-uuencode itself; the file name sits on the begin line
         m = re.search(rb"^begin [0-7]{3,4} ([^\r\n]+)", part.get_payload().encode("latin-1", "replace"), re.M)

@@ -9,10 +9,13 @@ replaced by the parse: the spool keeps them.
 
 from __future__ import annotations
 
+import email
+import email.message
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 import mailparser
@@ -168,6 +171,18 @@ def _date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _mime_tree(raw: bytes) -> tuple[email.message.Message, tuple[str, ...]]:
+    """The MIME tree from mail-parser, and its defects. mail-parser also parses things we do
+    not use (epilogues, received chains) and raises on some damaged mail the standard parser
+    reads fine: then the standard parser's tree is used, never the quarantine."""
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - any failure there has the same fallback
+        msg = email.message_from_bytes(raw, policy=compat32)
+        return msg, (f"mail-parser: {type(exc).__name__}: {exc}", *(str(d) for d in msg.defects))
+    return mail.message, tuple(str(d) for group in mail.defects for values in group.values() for d in values)
+
+
 def looks_like_message(raw: bytes) -> bool:
     head = raw[:8192].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     # obsolete syntax (RFC 5322 4.5) allows white space before the colon
@@ -192,9 +207,8 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
 
     walk, defects = Walk(hints=charset_hints(raw)), ()
     if not headers_only:
-        mail = mailparser.parse_from_bytes(raw)
-        visit(mail.message, walk)
-        defects = tuple(str(d) for group in mail.defects for values in group.values() for d in values)
+        tree, defects = _mime_tree(raw)
+        visit(tree, walk)
     chash = content_hash(raw)
     ids = message_ids(first("Message-ID"))
     # a message without a Message-ID still needs a stable key: derive it from the content
