@@ -217,7 +217,9 @@ class LifecycleSettings:
 
     archive_after_days: int = 60  # resolved/closed tickets become archived; 0 = never
     sla_warn_percent: int = 80  # "SLA near" mail when this share of the target has passed
-    reminder_time: str = "08:00"  # daily digests, HH:MM in the queue's timezone; "" = off
+    # daily digests, HH:MM in the queue's timezone; "" = off (opt-in: an upgrade must not
+    # start mailing every technician)
+    reminder_time: str = ""
     check_interval: float = 60.0  # seconds between the lifecycle jobs' runs
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from mailgate.db.models import Queue, Ticket
-from mailgate.lifecycle.notices import SYSTEM, last_event_at, naive_now, record
+import peewee as pw
+
+from mailgate.db.models import Event, Queue, Ticket
+from mailgate.lifecycle.notices import SYSTEM, naive_now, record
 from mailgate.stages.base import Env
 
 log = logging.getLogger("mailgate.lifecycle.escalation")
@@ -24,13 +26,15 @@ def escalate(env: Env) -> str:
         if q.escalate_after_hours <= 0:
             continue
         cutoff = now - timedelta(hours=q.escalate_after_hours)
-        candidates = (Ticket.select().join(Queue)
+        # one query: tickets whose last message and last event (an SLA warning is not an
+        # update) are both older than the cutoff
+        last = (Event.select(Event.ticket, pw.fn.MAX(Event.at).alias("last_at"))
+                .where(Event.field != "sla").group_by(Event.ticket).alias("last_event"))
+        candidates = (Ticket.select().join(Queue).switch(Ticket)
+                      .join(last, pw.JOIN.LEFT_OUTER, on=(last.c.ticket_id == Ticket.id))
                       .where(Queue.name == q.name, Ticket.status.in_(ESCALATING), Ticket.priority > 1,
-                             Ticket.updated_at <= cutoff))
+                             Ticket.updated_at <= cutoff, last.c.last_at.is_null() | (last.c.last_at <= cutoff)))
         for ticket in candidates:
-            latest = last_event_at(ticket)
-            if latest is not None and latest > cutoff:
-                continue
             old = ticket.priority
             ticket.priority = old - 1
             ticket.save()
@@ -38,4 +42,5 @@ def escalate(env: Env) -> str:
             log.info("ticket #%s escalated to priority %s after %sh without update (stage lifecycle)",
                      ticket.id, ticket.priority, q.escalate_after_hours, extra={"stage": "lifecycle"})
             raised.append(ticket.id)
-    return f"escalated {len(raised)}" + (f": {', '.join(f'#{n}' for n in raised)}" if raised else "")
+    return f"escalated {len(raised)}" + (f": {', '.join(f'#{n}' for n in raised[:20])}" if raised else "") + (
+        ", ..." if len(raised) > 20 else "")

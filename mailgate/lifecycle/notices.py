@@ -46,6 +46,9 @@ def tell_nosy(env: Env, ticket: Ticket, changes: list[Change], text: str = "",
     return sent
 
 
-def last_event_at(ticket: Ticket) -> datetime | None:
-    row = Event.select(Event.at).where(Event.ticket == ticket).order_by(Event.at.desc()).first()
+def last_event_at(ticket: Ticket, ignore: tuple[str, ...] = ()) -> datetime | None:
+    query = Event.select(Event.at).where(Event.ticket == ticket)
+    if ignore:
+        query = query.where(Event.field.not_in(ignore))
+    row = query.order_by(Event.at.desc()).first()
     return row.at if row else None

@@ -58,6 +58,9 @@ def check_lifecycle(s: Settings, queue_names: set[str]) -> None:
             date.fromisoformat(h)
         except ValueError:
             raise ConfigError(f"calendar.holidays: expected dates YYYY-MM-DD, got {h!r}") from None
+    if s.sla and not cal.working_days:
+        raise ConfigError("calendar.working_days: expected at least one day when [[sla]] targets are set "
+                          "(business hours would never pass)")
     for i, sla in enumerate(s.sla):
         if sla.queue != "*" and sla.queue not in queue_names:
             raise ConfigError(f"sla[{i}].queue: unknown queue {sla.queue!r} (known: *, {', '.join(sorted(queue_names))})")

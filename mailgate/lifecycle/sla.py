@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import peewee as pw
+
 from mailgate.config import Settings, SlaSettings
-from mailgate.db.models import ACTIVE_STATUSES, LifecycleMark, Message, Person, Ticket
+from mailgate.db.models import ACTIVE_STATUSES, LifecycleMark, Message, Person, Queue, Ticket
 from mailgate.lifecycle.calendar import Calendar
 from mailgate.lifecycle.notices import SYSTEM, naive_now, record
 from mailgate.lifecycle.snooze import local_text
@@ -26,6 +28,7 @@ from mailgate.stages.base import Env
 log = logging.getLogger("mailgate.lifecycle.sla")
 
 MILESTONES = (("first_response", "first response"), ("resolution", "resolution"))
+MAX_MAILS_PER_RUN = 500
 
 
 @dataclass(frozen=True)
@@ -44,33 +47,55 @@ def target(settings: Settings, queue: str, priority: int) -> SlaSettings | None:
     return None
 
 
-def first_response_at(ticket: Ticket, settings: Settings) -> datetime | None:
-    staff = [p.address.lower() for p in settings.people if p.role in ("technician", "admin")]
+def _staff(settings: Settings) -> list[str]:
+    return [p.address.lower() for p in settings.people if p.role in ("technician", "admin")]
+
+
+def first_responses(settings: Settings, ticket_ids: list[int] | None = None) -> dict[int, datetime]:
+    """Ticket id -> time of the first visible message from staff (one query for all)."""
+    staff = _staff(settings)
     if not staff:
-        return None
-    row = (Message.select(Message.created_at)
-           .where(Message.ticket == ticket, Message.direction == "in", Message.sender.in_(staff),
-                  Message.internal == False)  # noqa: E712 - peewee expression
-           .order_by(Message.id).first())
-    return row.created_at if row else None
+        return {}
+    query = (Message.select(Message.ticket, pw.fn.MIN(Message.created_at).alias("first"))
+             .where(Message.direction == "in", Message.sender.in_(staff),
+                    Message.internal == False)  # noqa: E712 - peewee expression
+             .group_by(Message.ticket))
+    if ticket_ids is not None:
+        query = query.where(Message.ticket.in_(ticket_ids))
+    return {r.ticket_id: _as_datetime(r.first) for r in query}
 
 
-def milestones(ticket: Ticket, settings: Settings) -> list[Milestone]:
-    sla = target(settings, ticket.queue.name, ticket.priority)
+def _as_datetime(value: object) -> datetime:
+    # an aggregate comes back as the database's text on SQLite
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def milestones(ticket: Ticket, settings: Settings, responded: datetime | None | bool = False,
+               calendars: dict[str, Calendar] | None = None) -> list[Milestone]:
+    """The ticket's SLA milestones; `responded` (first response time, or None) and
+    `calendars` (per queue) may be passed in by a caller that looked them up in bulk."""
+    queue_name = ticket.queue.name
+    sla = target(settings, queue_name, ticket.priority)
     if sla is None:
         return []
-    q = settings.queue_named(ticket.queue.name)
-    cal = Calendar.from_settings(settings.calendar, q.timezone if q else "UTC")
+    cal = (calendars or {}).get(queue_name)
+    if cal is None:
+        q = settings.queue_named(queue_name)
+        cal = Calendar.from_settings(settings.calendar, q.timezone if q else "UTC")
+        if calendars is not None:
+            calendars[queue_name] = cal
+    if responded is False:
+        responded = first_responses(settings, [ticket.id]).get(ticket.id)
     share = settings.lifecycle.sla_warn_percent / 100
     found = []
     for name, _ in MILESTONES:
         hours = getattr(sla, f"{name}_hours")
         if hours <= 0:
             continue
-        met = first_response_at(ticket, settings) if name == "first_response" else (
+        met = responded if name == "first_response" else (
             None if ticket.status in ACTIVE_STATUSES else ticket.updated_at)
         found.append(Milestone(name, cal.add_hours(ticket.created_at, hours),
-                               cal.add_hours(ticket.created_at, hours * share), met))
+                               cal.add_hours(ticket.created_at, hours * share), met or None))
     return found
 
 
@@ -79,20 +104,29 @@ def technicians(settings: Settings, queue: str) -> list[str]:
             if p.role == "technician" and (not p.queues or queue in p.queues)]
 
 
-def check_sla(env: Env) -> str:
-    """The scheduler job: warn about near and breached milestones of open tickets."""
+def check_sla(env: Env, max_mails: int = MAX_MAILS_PER_RUN) -> str:
+    """The scheduler job: warn about near and breached milestones of open tickets. Marks
+    and first responses are read in bulk; after `max_mails` mails the run stops and the
+    next run carries on (the database thread is shared with the mail pipeline)."""
     settings = env.settings
     if not settings.sla:
         return "no [[sla]] targets"
     now = naive_now(env)
+    fired = {m.key for m in LifecycleMark.select(LifecycleMark.key).where(LifecycleMark.key.startswith("sla:"))}
+    responded = first_responses(settings)
+    calendars: dict[str, Calendar] = {}
     mails = 0
-    for ticket in Ticket.select().where(Ticket.status.in_(ACTIVE_STATUSES)).order_by(Ticket.id):
-        for m in milestones(ticket, settings):
+    tickets = (Ticket.select(Ticket, Queue).join(Queue)
+               .where(Ticket.status.in_(ACTIVE_STATUSES)).order_by(Ticket.id))
+    for ticket in tickets:
+        if mails >= max_mails:
+            return f"{mails} SLA mail(s); more next run"
+        for m in milestones(ticket, settings, responded.get(ticket.id), calendars):
             if m.met_at is not None or now < m.near:
                 continue
             level = "breached" if now >= m.due else "near"
             key = f"sla:{ticket.id}:{m.name}:{level}"
-            if LifecycleMark.select().where(LifecycleMark.key == key).exists():
+            if key in fired:
                 continue
             LifecycleMark.create(key=key, ticket=ticket, at=now)
             if level == "breached":

@@ -111,7 +111,8 @@ def wake_due(env: Env) -> str:
              f"{local_text(row.wake_at, _tz(env, ticket))}; it is open again.")
         log.info("ticket #%s woke up (stage lifecycle)", ticket.id, extra={"stage": "lifecycle"})
         woken.append(ticket.id)
-    return f"woke {len(woken)}" + (f": {', '.join(f'#{n}' for n in woken)}" if woken else "")
+    return f"woke {len(woken)}" + (f": {', '.join(f'#{n}' for n in woken[:20])}" if woken else "") + (
+        ", ..." if len(woken) > 20 else "")
 
 
 def next_wake(now: datetime, interval: timedelta) -> datetime:
