@@ -18,10 +18,12 @@ def ticket() -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only tickets in this status.")
 @click.option("--queue", help="Only tickets in this queue.")
 @click.option("--all", "show_all", is_flag=True, help="Include archived and merged tickets.")
+@click.option("--search", metavar="TEXT", help="Only tickets whose subject or messages contain TEXT (any status).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool, show_all: bool = False) -> None:
-    """List tickets, newest first (archived and merged ones only with --all or --status)."""
+def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool, show_all: bool = False,
+                 search: str | None = None) -> None:
+    """List tickets, newest first (archived and merged ones only with --all, --status or --search)."""
     from mailgate.db.models import Queue, Ticket
     from mailgate.views import ticket_summary
 
@@ -32,8 +34,13 @@ def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: b
     query = Ticket.select().join(Queue).order_by(Ticket.id.desc())
     if status:
         query = query.where(Ticket.status == status)
-    elif not show_all:  # issue 7: archived (read-only) and merged tickets stay out of the way
+    elif not show_all and not search:  # issue 7: archived (read-only) and merged tickets stay out of the way
         query = query.where(Ticket.status.not_in(("archived", "merged")))
+    if search:  # issue 7: archived tickets stay searchable
+        from mailgate.db.models import Message
+
+        query = query.where(Ticket.subject.contains(search)
+                            | Ticket.id.in_(Message.select(Message.ticket).where(Message.body.contains(search))))
     if queue:
         query = query.where(Queue.name == queue)
     rows = [ticket_summary(t) for t in query]

@@ -41,6 +41,8 @@ def test_resolved_ticket_is_archived_after_the_period_and_a_reply_opens_a_linked
     assert desk.gw.json("ticket", "list") == []
     assert [r["id"] for r in desk.gw.json("ticket", "list", "--all")] == [1]
     assert [r["id"] for r in desk.gw.json("ticket", "list", "--status", "archived")] == [1]
+    assert [r["id"] for r in desk.gw.json("ticket", "list", "--search", "new MOUSE on your")] == [1]  # searchable
+    assert desk.gw.json("ticket", "list", "--search", "keyboard") == []
     messages = len(t["messages"])
     desk.mail(BOB, "The new mouse broke too.", to=str(ack["Reply-To"]), subject="Re: [Helpdesk #1] Mouse")
     assert len(desk.ticket(1)["messages"]) == messages and desk.ticket(1)["status"] == "archived"  # read-only
