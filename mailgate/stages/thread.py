@@ -128,6 +128,11 @@ class Thread:
 
     def _by_subject_tag(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
         number = find_ticket_number(p.subject, env.settings.gateway.subject_tag)
+        if number:
+            from mailgate.lifecycle.merge import final_ticket
+
+            # the tag of a merged ticket: its nosy list moved on, so trust is checked there
+            number = final_ticket(number)
         ticket = Ticket.get_or_none(Ticket.id == number) if number else None
         if ticket is None:
             return

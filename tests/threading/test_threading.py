@@ -315,3 +315,20 @@ def test_postmaster_writing_as_a_person_opens_a_ticket(gateway: Gateway) -> None
     assert gateway.deliver(raw).exit_code == 0
     assert signal_of(gateway, "carol-1@customer.example") == (1, "new", "")
     assert len(gateway.outbox()) == 1
+
+
+def test_tag_of_a_merged_ticket_is_trusted_from_the_surviving_tickets_people(gateway: Gateway) -> None:
+    deliver(gateway, "01_new_request.eml")  # ticket 1, Carol's
+    deliver(gateway, "11_foreign_helpdesk.eml")  # ticket 2, requester support@acme.example
+    from mailgate.app import build_env
+    from mailgate.config import load_settings
+    from mailgate.db.models import Ticket
+    from mailgate.lifecycle.merge import merge
+
+    env = build_env(load_settings(gateway.config))
+    merge(env, Ticket.get_by_id(1), Ticket.get_by_id(2), "alice@example.com")
+    # Acme was never on ticket 1, but ticket 1 now lives on in Acme's ticket 2
+    acme_on_old_tag = (THREADING / "05_tag_from_requester.eml").read_bytes().replace(b"{{TICKET}}", b"1").replace(
+        b"Carol Chen <carol@customer.example>", b"Acme Support <support@acme.example>")
+    assert gateway.deliver(acme_on_old_tag).exit_code == 0
+    assert signal_of(gateway, "carol-5@customer.example")[:2] == (2, "subject-tag")
