@@ -9,7 +9,6 @@ import sys
 import click
 
 from mailgate.cli.context import Context, pass_ctx
-from mailgate.cli.rules import alerts, rules
 from mailgate.errors import ConfigError, MailgateError, TransientError
 
 # Subcommands whose module is imported only when the command runs (or --help lists it):
@@ -25,6 +24,8 @@ LAZY_COMMANDS = {
     "serve": "mailgate.cli.serve:serve",
     "status": "mailgate.cli.status:status",
     "person": "mailgate.cli.person:person",  # issue 7
+    "rules": "mailgate.cli.rules:rules",  # issue 6
+    "alerts": "mailgate.cli.rules:alerts",  # issue 6
 }
 
 
@@ -68,9 +69,6 @@ def cli(click_ctx: click.Context, config_path: str | None, verbose: bool) -> Non
     """mailgate: the email conversation is the ticket."""
     click_ctx.obj = Context(config_path, verbose)
 
-
-for command in (rules, alerts):  # issue 6
-    cli.add_command(command)
 
 __all__ = ["cli", "main", "pass_ctx"]
 
