@@ -13,7 +13,7 @@ import email
 import email.message
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -82,6 +82,12 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def no_nul(text: str) -> str:
+    """NUL characters become U+FFFD: PostgreSQL text cannot hold them, and no mail client
+    shows them; the raw bytes in the spool still have them."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _split_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
     for sep in (b"\r\n\r\n", b"\n\n"):
         head, found, body = raw.partition(sep)
@@ -104,7 +110,7 @@ def parse_headers(raw: bytes) -> list[tuple[str, str]]:
         if m:  # anything else (an mbox "From " line, garbage) is not a header field
             fields.append((m.group(1).decode("ascii"), line[m.end():].strip()))
     hints = charset_hints(raw) if any(not value.isascii() for _, value in fields) else ()
-    return [(name, decode_hinted(value, hints)) for name, value in fields]
+    return [(name, no_nul(decode_hinted(value, hints))) for name, value in fields]
 
 
 def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
@@ -226,9 +232,10 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
         references=message_ids(" ".join(all_of("References"))),
         date=_date(first("Date")),
         headers=tuple((k, decode_words(v)) for k, v in fields),
-        text_plain="\n".join(walk.plain),
-        text_html="\n".join(walk.html),
-        attachments=tuple(walk.attachments),
+        text_plain=no_nul("\n".join(walk.plain)),
+        text_html=no_nul("\n".join(walk.html)),
+        attachments=tuple(replace(a, filename=no_nul(a.filename)) if "\x00" in a.filename else a
+                          for a in walk.attachments),
         content_hash=chash,
         defects=defects,
         report=walk.report,
