@@ -197,7 +197,7 @@ def _has_alternative(parents: tuple[str, ...]) -> bool:
 
 def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()) -> None:
     """Collect `part` into `walk`; `parents` are the content types of the enclosing parts."""
-    ctype = part.get_content_type()
+    ctype = part.get_content_type()[:100]
     in_report = "multipart/report" in parents
     if len(parents) > _MAX_DEPTH:
         walk.attachments.append(Attachment("", ctype, _as_bytes(part)))
@@ -247,7 +247,7 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
         walk.attachments += uu
         walk.plain.append(text)
         return
-    content_id = str(part.get("Content-ID") or "").strip().strip("<>")
+    content_id = str(part.get("Content-ID") or "").strip().strip("<>")[:250]
     if not filename and content_id and re.fullmatch(r"[\w.-]+\.\w{2,4}", content_id.split("@")[0]):
         filename = content_id.split("@")[0]  # Outlook names inline images only in the cid
     if not filename and ctype == "text/html":

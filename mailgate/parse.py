@@ -72,6 +72,17 @@ class ParsedMessage:
         return [a for _, a in self.to + self.cc if a]
 
 
+MAX_ID_LENGTH = 250  # the store's Message-ID column holds 255 characters
+
+
+def _storable_id(mid: str) -> str:
+    """Spam and broken mailers send Message-IDs of any length; a longer one is stored as a
+    stable hash of itself, so the same message and replies to it still match."""
+    if len(mid) <= MAX_ID_LENGTH:
+        return mid
+    return f"{hashlib.sha256(mid.encode('utf-8', 'surrogateescape')).hexdigest()[:40]}@long-id.mailgate.invalid"
+
+
 def message_ids(value: str | None) -> tuple[str, ...]:
     """Message-IDs in a header value, in order, without angle brackets."""
     if not value:
@@ -79,7 +90,7 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     found = _MSGID_RE.findall(value)
     if not found and value.strip() and " " not in value.strip():
         found = [value.strip().strip("<>")]
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(_storable_id(m) for m in found))
 
 
 def no_nul(text: str) -> str:
@@ -120,7 +131,7 @@ def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
     for name, addr in getaddresses([quote_words_in_names(v) for v in values]):
         addr = _clean_address(addr)
         if addr or name:
-            out.append((decode_words(name).replace("\n", " ").strip(), addr))
+            out.append((decode_words(name).replace("\n", " ").strip()[:200], addr))
     return tuple(out)
 
 
@@ -128,6 +139,8 @@ def _clean_address(addr: str) -> str:
     """Lower case, no white space or stray brackets; '"bob"@x' becomes 'bob@x' when the
     quotes were not needed, so the same person is one Person row."""
     addr = re.sub(r"\s+", "", addr).strip("<>").lower()
+    if len(addr) > 254:  # longer than RFC 5321 allows: no mail can reach it anyway
+        return f"{hashlib.sha256(addr.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}@too-long.invalid"
     local, at, domain = addr.rpartition("@")
     if at and local.startswith('"') and local.endswith('"') and re.fullmatch(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+", local[1:-1]):
         addr = f"{local[1:-1]}@{domain}"

@@ -82,7 +82,7 @@ def _already_stored(raw: bytes) -> Message | None:
 
 
 def quarantine(entry: SpoolEntry, stage: str, error: str, tb: str = "") -> Quarantine:
-    return Quarantine.create(raw_sha256=entry.sha256, source=entry.source, recipients=list(entry.recipients),
+    return Quarantine.create(raw_sha256=entry.sha256, source=entry.source[:255], recipients=list(entry.recipients),
                              stage=stage, error=error, traceback=tb)
 
 

@@ -54,7 +54,7 @@ class Store:
             date=p.date.astimezone(UTC).replace(tzinfo=None) if p.date else None, subject=p.subject,
             body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
             signature=clean.signature if clean else "", html=_safe_html(p.text_html),
-            raw_sha256=msg.entry.sha256, source=msg.entry.source, thread_signal=msg.thread_signal,
+            raw_sha256=msg.entry.sha256, source=msg.entry.source[:255], thread_signal=msg.thread_signal,
             auto_class=msg.auto_class, created_at=now,
             thread_index=thread_index_key(p.header("Thread-Index")),
         )

@@ -95,3 +95,31 @@ def test_nul_bytes_in_text_are_stored_on_postgres(pg: Gateway) -> None:
     [t] = pg.tickets()
     [m] = [m for m in pg.ticket(t["id"])["messages"] if m["direction"] == "in"]
     assert "before" in m["body"] and "after" in m["body"]
+
+
+def test_overlong_message_ids_store_and_thread_on_postgres(pg: Gateway) -> None:
+    long_id = "x" * 300 + "@customer.example"
+    first = (f"From: carol@customer.example\r\nTo: helpdesk@example.com\r\nSubject: long id\r\n"
+             f"Message-ID: <{long_id}>\r\n\r\nhello\r\n").encode()
+    reply = (f"From: carol@customer.example\r\nTo: helpdesk@example.com\r\nSubject: other subject\r\n"
+             f"Message-ID: <reply-{long_id}>\r\nIn-Reply-To: <{long_id}>\r\n\r\nagain\r\n").encode()
+    assert pg.deliver(first).exit_code == 0 and pg.deliver(reply).exit_code == 0
+    assert pg.deliver(first).exit_code == 0  # still recognised as the same message
+    [t] = pg.tickets()
+    inbound = [m for m in pg.ticket(t["id"])["messages"] if m["direction"] == "in"]
+    assert [m["thread_signal"] for m in inbound] == ["new", "message-id"]
+    assert pg.json("quarantine", "list") == []
+
+
+def test_long_import_paths_and_names_fit_on_postgres(pg: Gateway, tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*(["a-rather-long-folder-name-for-archived-mail"] * 8))
+    deep.mkdir(parents=True)
+    name = "N" * 300
+    (deep / "ok.eml").write_bytes(f'From: "{name}" <n@customer.example>\r\nSubject: s\r\n'
+                                  "Message-ID: <deep-1@customer.example>\r\n\r\nbody\r\n".encode())
+    (deep / "broken.eml").write_bytes(b"not a message at all\r\n")
+    summary = json.loads(pg.cli("import", str(tmp_path / "a-rather-long-folder-name-for-archived-mail"),
+                                "--json").stdout)
+    assert summary["tickets_created"] == 1 and summary["quarantined"] == 1
+    [q] = pg.json("quarantine", "list")
+    assert q["stage"] == "parse"
