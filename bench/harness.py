@@ -178,3 +178,53 @@ def run_json(cmd: list[str], cwd: Path, retries: int = 1) -> dict:
         if attempt < retries:
             time.sleep(5)
     raise RuntimeError(f"{cmd[:4]} failed")
+
+
+def in_lanes(messages: list[bytes], truth: list[dict], lanes: int, send) -> list[float]:
+    """Call send(raw) for every message from `lanes` threads, as an MTA runs several pipe
+    deliveries (or an SMTP client several sessions) at once. All messages of one thread go
+    through the same lane in corpus order: a reply is written after what it answers.
+    Returns each call's duration; send raises to fail the run."""
+    import threading
+    import zlib
+
+    queues: list[list[bytes]] = [[] for _ in range(lanes)]
+    for raw, t in zip(messages, truth, strict=False):
+        queues[zlib.crc32(t["thread"].encode()) % lanes].append(raw)
+    took: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def lane(items: list[bytes]) -> None:
+        try:
+            for raw in items:
+                t0 = time.perf_counter()
+                send(raw)
+                with lock:
+                    took.append(time.perf_counter() - t0)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=lane, args=(q,)) for q in queues if q]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return took
+
+
+def timed_run(cmd: list[str], **kwargs: object) -> tuple[object, float, float]:
+    """subprocess.run under GNU time: (completed process, peak RSS in MB, CPU seconds)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", out.name, *cmd], **kwargs)
+        fields = out.read().split()[-3:]
+    try:
+        rss_kb, user, system = int(fields[0]), float(fields[1]), float(fields[2])
+    except (IndexError, ValueError):
+        return done, 0.0, 0.0
+    return done, rss_kb / 1024, user + system

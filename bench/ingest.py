@@ -70,17 +70,17 @@ def score(result: dict, truth: list[dict]) -> dict:
     return result
 
 
-def one_run(mode: str, folder: Path, messages: list[bytes], args: argparse.Namespace) -> dict:
+def one_run(mode: str, folder: Path, messages: list[bytes], truth: list[dict], args: argparse.Namespace) -> dict:
     if mode == "batch":
         return run_batch(folder, args.workers, one_cpu=False)
     if mode == "batch-1cpu":
         return run_batch(folder, 1, one_cpu=True)
     if mode == "pipe":
-        return daemon_runs.run_pipe(messages[: args.pipe_n], with_daemon=True)
+        return daemon_runs.run_pipe(messages[: args.pipe_n], True, truth, args.pipe_concurrency)
     if mode == "pipe-inline":
-        return daemon_runs.run_pipe(messages[: args.inline_n], with_daemon=False)
+        return daemon_runs.run_pipe(messages[: args.inline_n], False, truth, 1)
     if mode == "smtp":
-        return daemon_runs.run_smtp(messages, clients=8, truth=json.loads((folder / "truth.json").read_text()))
+        return daemon_runs.run_smtp(messages, clients=8, truth=truth)
     raise ValueError(mode)
 
 
@@ -92,7 +92,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is reported")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="pool size for batch")
     ap.add_argument("--pipe-n", type=int, default=300, help="messages for the pipe mode")
+    ap.add_argument("--pipe-concurrency", type=int, default=1,
+                    help="pipe deliveries at once, for mailgate and Roundup alike (an MTA runs several)")
     ap.add_argument("--inline-n", type=int, default=20, help="messages for pipe-inline (slow)")
+    ap.add_argument("--tag", default="", help="results go to bench/results/ingest[-TAG].json")
     ap.add_argument("--peer", choices=["roundup"], default=None, help="also run Roundup's mail gateway")
     ap.add_argument("--roundup-n", type=int, default=None, help="messages for Roundup's mbox mode (default n)")
     args = ap.parse_args()
@@ -103,7 +106,7 @@ def main() -> None:
         runs = []
         for i in range(args.repeat if mode != "pipe-inline" else 1):
             load_before = os.getloadavg()[0]  # other work on the machine shows in every wall-clock figure
-            result = score(one_run(mode, folder, messages, args), truth)
+            result = score(one_run(mode, folder, messages, truth, args), truth)
             result["load_1m"] = round(load_before, 1)
             print(f"  {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {result['accuracy']:.2%}",
                   file=sys.stderr)
@@ -121,9 +124,11 @@ def main() -> None:
                ("accuracy", "threading"), ("ratio", "vs Roundup")]
     for row in rows:
         row["accuracy"] = f"{row['accuracy']:.1%}" if isinstance(row.get("accuracy"), float) else row.get("accuracy", "")
-    print(f"corpus: {args.n} messages (seed {args.seed}); median of {args.repeat} runs by msg/s")
+    print(f"corpus: {args.n} messages (seed {args.seed}); median of {args.repeat} runs by msg/s; "
+          f"pipe modes: first {args.pipe_n} messages, {args.pipe_concurrency} at a time")
     print(h.table(rows, columns))
-    path = h.write_result("ingest", {"n": args.n, "seed": args.seed, "repeat": args.repeat, "rows": rows})
+    path = h.write_result(f"ingest-{args.tag}" if args.tag else "ingest",
+                          {"n": args.n, "seed": args.seed, "repeat": args.repeat, "argv": sys.argv[1:], "rows": rows})
     print(f"written {path.relative_to(h.ROOT)}")
 
 

@@ -86,20 +86,24 @@ def ticket_of(tracker: Path) -> dict[str, int | None]:
     return json.loads(out.stdout)
 
 
-def run_pipe(messages: list[bytes]) -> dict:
+def run_pipe(messages: list[bytes], truth: list[dict], concurrency: int = 1) -> dict:
     tracker = make_tracker(h.WORK / "roundup-pipe")
-    latencies = []
-    failed = 0
+    failed = []
+
+    usage: list[tuple[float, float]] = []
+
+    def deliver(raw: bytes) -> None:
+        done, rss, cpu = h.timed_run([str(BIN / "roundup-mailgw"), str(tracker)], input=raw, capture_output=True)
+        usage.append((rss, cpu))
+        failed.append(done.returncode != 0)
+
     started = time.perf_counter()
-    for raw in messages:
-        t0 = time.perf_counter()
-        done = subprocess.run([str(BIN / "roundup-mailgw"), str(tracker)], input=raw, capture_output=True)
-        latencies.append(time.perf_counter() - t0)
-        failed += done.returncode != 0
+    latencies = h.in_lanes(messages, truth, concurrency, deliver)
     elapsed = time.perf_counter() - started
     return {"messages": len(messages), "seconds": round(elapsed, 2), "rate": round(len(messages) / elapsed, 1),
-            **h.latency_ms(latencies), "peak_rss_mb": h.children_peak_rss_mb(), "failed": failed,
-            "tracker": tracker}
+            **h.latency_ms(latencies), "peak_rss_mb": round(max(r for r, _ in usage), 1), "failed": sum(failed),
+            "cpu_ms_per_msg": round(sum(c for _, c in usage) / len(messages) * 1000, 2),
+            "tracker": tracker, "concurrency": concurrency}
 
 
 def run_mbox(folder: Path, messages: list[bytes]) -> dict:
@@ -109,10 +113,12 @@ def run_mbox(folder: Path, messages: list[bytes]) -> dict:
     corpus_mod.write(sub, tracker / "corpus") if len(messages) else None
     mbox.write_bytes((tracker / "corpus" / "corpus.mbox").read_bytes())
     started = time.perf_counter()
-    done = subprocess.run([str(BIN / "roundup-mailgw"), str(tracker), "mailbox", str(mbox)], capture_output=True)
+    done, rss, cpu = h.timed_run([str(BIN / "roundup-mailgw"), str(tracker), "mailbox", str(mbox)],
+                                 capture_output=True)
     elapsed = time.perf_counter() - started
     return {"messages": len(messages), "seconds": round(elapsed, 2), "rate": round(len(messages) / elapsed, 1),
-            "p50_ms": "", "p99_ms": "", "peak_rss_mb": h.children_peak_rss_mb(),
+            "p50_ms": "", "p99_ms": "", "peak_rss_mb": round(rss, 1),
+            "cpu_ms_per_msg": round(cpu / len(messages) * 1000, 2),
             "failed": int(done.returncode != 0), "tracker": tracker}
 
 
@@ -120,7 +126,8 @@ def run_all(folder: Path, messages: list[bytes], truth: list[dict], args: object
     """Roundup rows, median of --repeat runs each, scored against the same ground truth."""
     ensure_installed()
     rows = []
-    plans = [("roundup pipe", lambda: run_pipe(messages[: args.pipe_n])),  # type: ignore[attr-defined]
+    conc = args.pipe_concurrency  # type: ignore[attr-defined]
+    plans = [("roundup pipe", lambda: run_pipe(messages[: args.pipe_n], truth, conc)),  # type: ignore[attr-defined]
              ("roundup mbox", lambda: run_mbox(folder, messages[: args.roundup_n or len(messages)]))]  # type: ignore[attr-defined]
     for mode, run in plans:
         runs = []
