@@ -25,14 +25,17 @@ log = logging.getLogger("mailgate.lifecycle.reminders")
 
 UNOWNED_STATUSES = ("new", "open")
 OWN_STATUSES = ("new", "open", "stalled")
+LISTED = 50
 
 
 @dataclass(frozen=True)
 class Digest:
     address: str
     day: str  # local date, YYYY-MM-DD
-    unowned: list[Ticket]
+    unowned: list[Ticket]  # the first LISTED of them
     own: list[Ticket]
+    unowned_total: int
+    own_total: int
 
 
 def staff_queues(settings: Settings, p: PersonSettings) -> list[str]:
@@ -40,14 +43,16 @@ def staff_queues(settings: Settings, p: PersonSettings) -> list[str]:
 
 
 def digest_for(settings: Settings, p: PersonSettings, day: str) -> Digest:
+    """Most urgent first; at most LISTED tickets per section (a digest is read, not searched)."""
     queues = staff_queues(settings, p)
-    unowned = list(Ticket.select().join(Queue)
-                   .where(Queue.name.in_(queues), Ticket.owner.is_null(), Ticket.status.in_(UNOWNED_STATUSES))
-                   .order_by(Ticket.priority, Ticket.id))
-    own = list(Ticket.select().join(Person, on=Ticket.owner == Person.id)
-               .where(Person.address == p.address.lower(), Ticket.status.in_(OWN_STATUSES))
+    unowned = (Ticket.select(Ticket, Queue).join(Queue)
+               .where(Queue.name.in_(queues), Ticket.owner.is_null(), Ticket.status.in_(UNOWNED_STATUSES))
                .order_by(Ticket.priority, Ticket.id))
-    return Digest(p.address.lower(), day, unowned, own)
+    own = (Ticket.select(Ticket, Queue).join(Queue).switch(Ticket).join(Person, on=Ticket.owner == Person.id)
+           .where(Person.address == p.address.lower(), Ticket.status.in_(OWN_STATUSES))
+           .order_by(Ticket.priority, Ticket.id))
+    return Digest(p.address.lower(), day, list(unowned.limit(LISTED)), list(own.limit(LISTED)),
+                  unowned.count(), own.count())
 
 
 def send_digests(env: Env) -> str:

@@ -197,3 +197,19 @@ def test_digest_time_is_in_the_queue_timezone(make_desk: Callable[..., Desk], cl
     assert run_job(desk, clock, "lifecycle-digest") == "0 digest(s)"
     clock.advance(hours=1, minutes=1)  # 08:01 in New York
     assert run_job(desk, clock, "lifecycle-digest") == "1 digest(s)"
+
+
+def test_long_digest_lists_the_most_urgent_and_counts_the_rest(make_desk: Callable[..., Desk], clock: Clock,
+                                                               monkeypatch) -> None:  # noqa: ANN001
+    import mailgate.lifecycle.reminders as reminders
+
+    monkeypatch.setattr(reminders, "LISTED", 2)
+    desk = make_desk(DIGEST)
+    for n in range(4):
+        desk.mail(BOB, f"Problem {n}.", subject=f"Problem {n}")
+    staff_mail(desk, 3, "priority: 1")
+    clock.now = (clock.now + timedelta(days=1)).replace(hour=8, minute=30)
+    assert run_job(desk, clock, "lifecycle-digest") == "1 digest(s)"
+    text = body_text(queued(desk, ALICE, "digest")[0])
+    assert "in your queues (4):\n  #3  [new, priority 1, general]  Problem 2\n  #1  [new, priority 3, general]  Problem 0\n" \
+        "  ... and 2 more (mailgate ticket list)" in text
