@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aioimaplib
@@ -81,6 +81,7 @@ class ImapFetcher:
         self.wake = wake
         self.in_outage = False
         self.failures = 0  # consecutive failed connections: the backoff step
+        self.lost = asyncio.Event()  # set by aioimaplib when the connection drops
         self.source = f"imap:{account.name}"
         self._extra = {"stage": "imap", "source": self.source}
 
@@ -119,11 +120,13 @@ class ImapFetcher:
     async def _session(self, stop: asyncio.Event) -> None:
         acct = self.account
         cls = aioimaplib.IMAP4_SSL if acct.tls else aioimaplib.IMAP4
-        client = cls(host=acct.host, port=acct.port, timeout=acct.timeout)
+        self.lost = asyncio.Event()
+        client = cls(host=acct.host, port=acct.port, timeout=acct.timeout,
+                     conn_lost_cb=lambda exc: self.lost.set())
         try:
             await client.wait_hello_from_server()
-            _ok(await client.login(acct.user, self._password()), f"login as {acct.user}")
-            resp = _ok(await client.select(acct.folder), f"select {acct.folder}")
+            await self._cmd(client.login(acct.user, self._password()), f"login as {acct.user}")
+            resp = await self._cmd(client.select(acct.folder), f"select {acct.folder}")
             m = next((_UIDVALIDITY.search(x) for x in resp.lines if isinstance(x, bytes) and _UIDVALIDITY.search(x)), None)
             if m is None:
                 raise ImapError(f"select {acct.folder}: server sent no UIDVALIDITY")
@@ -154,14 +157,34 @@ class ImapFetcher:
             if client.protocol is not None and client.protocol.transport is not None:
                 client.protocol.transport.close()
 
+    async def _cmd(self, awaitable: Awaitable[aioimaplib.Response], what: str) -> aioimaplib.Response:
+        """Every command gets the account's timeout (aioimaplib sets none on UID MOVE, STORE,
+        COPY) and fails at once when the connection is gone, so a dead server means a
+        reconnect, never a fetcher waiting forever."""
+        command = asyncio.ensure_future(awaitable)
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            done, _ = await asyncio.wait({command, lost}, timeout=self.account.timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if command not in done:
+            command.cancel()
+            raise ConnectionError(f"{what}: {'connection lost' if self.lost.is_set() else 'timed out'}")
+        return _ok(command.result(), what)
+
     async def _idle(self, client: aioimaplib.IMAP4, stop: asyncio.Event) -> None:
         """Wait for the server to announce new mail (or poll_interval, as a safety resync)."""
         idle = await client.idle_start(timeout=max(self.account.poll_interval * 5, 60))
         stopper = asyncio.ensure_future(stop.wait())
+        lost = asyncio.ensure_future(self.lost.wait())
         try:
             while True:
                 push = asyncio.ensure_future(client.wait_server_push(timeout=self.account.poll_interval))
-                done, _ = await asyncio.wait({push, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait({push, stopper, lost}, return_when=asyncio.FIRST_COMPLETED)
+                if lost in done:
+                    push.cancel()
+                    raise ConnectionError("connection lost during IDLE")
                 if stopper in done:
                     push.cancel()
                     break
@@ -174,14 +197,16 @@ class ImapFetcher:
                     break
         finally:
             stopper.cancel()
-            if client.has_pending_idle():
-                client.idle_done()
-            await asyncio.wait_for(idle, self.account.timeout)
+            lost.cancel()
+            if not self.lost.is_set():  # on a dead connection there is no IDLE to end
+                if client.has_pending_idle():
+                    client.idle_done()
+                await asyncio.wait_for(idle, self.account.timeout)
 
     # --- one pass over the folder ---------------------------------------------------------
 
     async def sync(self, client: aioimaplib.IMAP4, uidvalidity: int, stop: asyncio.Event) -> int:
-        resp = _ok(await client.uid_search(search_criteria(self.account), charset=None), "search")
+        resp = await self._cmd(client.uid_search(search_criteria(self.account), charset=None), "search")
         uids = [int(x) for line in resp.lines[:-1] if isinstance(line, bytes) for x in line.split() if x.isdigit()]
         taken = 0
         for uid in uids:
@@ -196,7 +221,7 @@ class ImapFetcher:
         known = await self.db.run(self._known, uidvalidity, uid)
         spooled = 0
         if not known:
-            resp = _ok(await client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), f"fetch UID {uid}")
+            resp = await self._cmd(client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), f"fetch UID {uid}")
             raw = fetched_body(resp, uid)
             if raw is None:
                 return 0  # expunged by someone else meanwhile
@@ -225,14 +250,14 @@ class ImapFetcher:
         acct = self.account
         if acct.move_to:
             if client.has_capability("MOVE"):
-                _ok(await client.uid("move", str(uid), acct.move_to), f"move UID {uid} to {acct.move_to}")
+                await self._cmd(client.uid("move", str(uid), acct.move_to), f"move UID {uid} to {acct.move_to}")
             else:  # RFC 6851 fallback: copy, then delete only this UID (UIDPLUS) or flag it
-                _ok(await client.uid("copy", str(uid), acct.move_to), f"copy UID {uid} to {acct.move_to}")
-                _ok(await client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)"), f"delete UID {uid}")
+                await self._cmd(client.uid("copy", str(uid), acct.move_to), f"copy UID {uid} to {acct.move_to}")
+                await self._cmd(client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Deleted)"), f"delete UID {uid}")
                 if client.has_capability("UIDPLUS"):
-                    _ok(await client.uid("expunge", str(uid)), f"expunge UID {uid}")
+                    await self._cmd(client.uid("expunge", str(uid)), f"expunge UID {uid}")
         else:
-            _ok(await client.uid("store", str(uid), "+FLAGS.SILENT", f"({acct.flag})"), f"flag UID {uid}")
+            await self._cmd(client.uid("store", str(uid), "+FLAGS.SILENT", f"({acct.flag})"), f"flag UID {uid}")
 
     # --- database side (run in the database thread) ----------------------------------------
 

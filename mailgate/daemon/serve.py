@@ -5,10 +5,12 @@ that is restarted if it crashes. Signals: TERM/INT stop, HUP reloads."""
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -161,6 +163,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop, sig.name)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
+        # SIGUSR1: where is everything? thread stacks and every task's await point, to stderr
+        loop.add_signal_handler(signal.SIGUSR1, dump_stacks)
 
     def _request_stop(self, name: str) -> None:
         if not self.stop.is_set():
@@ -206,6 +210,14 @@ class Daemon:
         os.close(self.lock_fd)
         log.info("stopped", extra={"stage": "shutdown", "outcome": "clean" if clean else "deferred"})
         return clean
+
+
+def dump_stacks() -> None:
+    faulthandler.dump_traceback(all_threads=True)
+    for task in asyncio.all_tasks():
+        print(f"--- task {task.get_name()}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    sys.stderr.flush()
 
 
 async def serve(config_path: Path, settings: Settings) -> int:
