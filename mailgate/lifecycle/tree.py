@@ -7,11 +7,14 @@ nosy list. Resolving or closing the parent resolves or closes the open children.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailgate.db.models import ACTIVE_STATUSES, Message, Snooze, Ticket
 from mailgate.lifecycle.notices import record, tell_nosy
 from mailgate.stages.base import Env
+
+if TYPE_CHECKING:
+    from mailgate.commands.base import CommandContext
 
 MAX_DEPTH = 1000  # a guard against a cycle written into the database by hand
 
@@ -93,7 +96,7 @@ def tree_lines(tree: dict[str, Any], mark: int, depth: int = 0) -> list[str]:
     return lines
 
 
-def check_children(ctx: Any, wanted: str, force: bool) -> None:
+def check_children(ctx: CommandContext, wanted: str, force: bool) -> None:
     """A parent in a wait-for-children queue is not resolved or closed while children are
     open, unless staff force it (`status: closed!`). Raises Refused with what would work."""
     from mailgate.commands.base import Refused
