@@ -211,7 +211,7 @@ class BatchImporter:
                       on_outcome: Callable[[str, object], None]) -> None:
         import peewee as pw
 
-        from mailgate.db.models import database_proxy
+        from mailgate.db.transaction import write_transaction
         from mailgate.pipeline import finish, precheck, prepare
         from mailgate.stages.base import Inbound
 
@@ -220,7 +220,7 @@ class BatchImporter:
         group_env = replace(env, spool=deferred)  # type: ignore[type-var]
         outcomes: list[tuple[str, object]] = []
         try:
-            with database_proxy.obj.atomic():
+            with write_transaction():
                 for item, payload in group:
                     decided = precheck(item.entry, item.raw, group_env)
                     if decided is not None:

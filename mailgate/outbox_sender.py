@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
-from mailgate.db.models import Outbox, Person, database_proxy
+from mailgate.db.models import Outbox, Person
+from mailgate.db.transaction import write_transaction
 from mailgate.stages.base import Env
 
 log = logging.getLogger("mailgate.outbox")
@@ -83,7 +84,7 @@ class OutboxSender:
     def _claim(self, row_id: int) -> Outbox | None:
         """Mark the row `sending` (committed) if it is still due; None if someone else has it."""
         now = self._now()
-        with database_proxy.obj.atomic():
+        with write_transaction():
             row = Outbox.get_or_none(Outbox.id == row_id)
             if row is None or row.state not in ("pending", "sending") or row.next_attempt_at > now:
                 return None
@@ -100,12 +101,12 @@ class OutboxSender:
         return row
 
     def _mark_sent(self, row_id: int, note: str) -> None:
-        with database_proxy.obj.atomic():
+        with write_transaction():
             Outbox.update(state="sent", sent_at=self._now(), attempts=Outbox.attempts + 1, last_error=note) \
                 .where(Outbox.id == row_id).execute()
 
     def _mark_failed(self, row_id: int, error: str, bouncing: list[str]) -> None:
-        with database_proxy.obj.atomic():
+        with write_transaction():
             Outbox.update(state="failed", attempts=Outbox.attempts + 1, last_error=error) \
                 .where(Outbox.id == row_id).execute()
             if bouncing:
@@ -114,7 +115,7 @@ class OutboxSender:
     def _mark_deferred(self, row_id: int, error: str) -> str:
         """Back off, or give up after max_attempts; returns the new state."""
         settings = self.env.settings.outbox
-        with database_proxy.obj.atomic():
+        with write_transaction():
             row = Outbox.get_by_id(row_id)
             attempts = row.attempts + 1
             if attempts >= settings.max_attempts:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from mailgate.db.models import Message, Quarantine, database_proxy
+from mailgate.db.models import Message, Quarantine
+from mailgate.db.transaction import write_transaction
 from mailgate.errors import PolicyOutcome, StageFailure, TransientError
 from mailgate.lifecycle.stage import Lifecycle
 from mailgate.parse import content_hash, message_ids
@@ -99,20 +100,19 @@ def prepare(msg: Inbound, env: Env) -> PolicyOutcome | StageFailure | None:
 def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = None) -> Outcome:
     """Run the database stages in one transaction and forget the spool entry after commit.
     Raises TransientError to leave the entry queued."""
-    db = database_proxy.obj
     entry = msg.entry
     mid = msg.parsed.message_id if msg.parsed else ""
     try:
         if early is not None:
             raise early
-        with db.atomic():
+        with write_transaction():
             _run(DB_STAGES, msg, env)
     except PolicyOutcome as signal:
         log.info("message %s %s: %s", mid or entry.sha256[:12], signal.outcome, signal.reason)
         env.spool.done(entry)
         return Outcome(signal.outcome, mid, detail=signal.reason)
     except StageFailure as failure:
-        with db.atomic():
+        with write_transaction():
             q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
             if failure.stage == ParseStage.name:  # too large: the sender is told, not left guessing
                 tell_sender_too_large(msg, env, q.id, failure.error)
@@ -137,7 +137,7 @@ def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = 
 def precheck(entry: SpoolEntry, raw: bytes, env: Env) -> Outcome | None:
     """Outcomes decided before any stage runs: too many attempts, or already stored."""
     if entry.attempts > MAX_ATTEMPTS:
-        with database_proxy.obj.atomic():
+        with write_transaction():
             q = quarantine(entry, "process",
                            f"crashed the process {entry.attempts - 1} times; not retried automatically")
         env.spool.done(entry)

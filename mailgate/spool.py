@@ -47,16 +47,25 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_durably(path: Path, data: bytes, sync_dir: bool = True) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    # unique per writer: two threads spooling the same bytes must not share a temporary file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        # a half-written temporary file on a full disk would keep it full for the retry
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     if sync_dir:  # callers writing many files sync each folder once afterwards
         _fsync_dir(path.parent)
 

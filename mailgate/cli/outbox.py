@@ -66,13 +66,14 @@ def retry_outbox(ctx: Context, entry: int | None, all_failed: bool) -> None:
     """Put a failed entry (or --all-failed) back in the queue, sendable now.
 
     The recipients' "bouncing" mark is cleared: retrying says the address works again."""
-    from mailgate.db.models import Outbox, Person, database_proxy
+    from mailgate.db.models import Outbox, Person
+    from mailgate.db.transaction import write_transaction
 
     if (entry is None) == (not all_failed):
         raise click.UsageError("give either an outbox ID or --all-failed")
     env = ctx.env
     now = env.clock().replace(tzinfo=None)
-    with database_proxy.obj.atomic():
+    with write_transaction():
         if all_failed:
             rows = list(Outbox.select().where(Outbox.state == "failed"))
         else:

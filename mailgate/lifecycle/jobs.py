@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mailgate.daemon.scheduler import Job
-from mailgate.db.models import database_proxy
+from mailgate.db.transaction import write_transaction
 from mailgate.lifecycle.archive import archive
 from mailgate.lifecycle.escalation import escalate
 from mailgate.lifecycle.reminders import send_digests
@@ -30,7 +30,7 @@ TASKS: dict[str, Callable[[Env], str]] = {
 
 
 def run_task(env: Env, name: str) -> str:
-    with database_proxy.obj.atomic():
+    with write_transaction():
         return TASKS[name](env)
 
 
