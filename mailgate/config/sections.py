@@ -1,0 +1,298 @@
+"""The settings objects: one frozen dataclass per TOML section, defaults documented in
+mailgate.toml. Field types drive validation (mailgate.config.schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROLES = ("requester", "technician", "admin")
+DEFAULT_CONFIG_NAME = "mailgate.toml"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    name: str = "Helpdesk"
+    address: str = "helpdesk@example.com"
+    subject_tag: str = "Helpdesk"
+    secret: str = "change-me"
+    # acknowledgements per sender and hour: stops a misbehaving autoresponder from a loop
+    ack_rate_limit: int = 5
+    max_message_size: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    database: str = "sqlite:///store/mailgate.db"
+    spool: str = "store/spool"
+    attachments: str = "store/attachments"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    name: str
+    address: str
+    default_priority: int = 3
+    timezone: str = "UTC"
+    # addresses that get every alert mail of this queue (issue 4)
+    watchers: tuple[str, ...] = ()
+    # lifecycle (issue 7): a parent is not resolved/closed while children are open
+    # (unless `status: closed!`); hours without update before priority goes up one step
+    # (0 = never); what the parent's nosy list hears of its children: all | status | none
+    wait_for_children: bool = False
+    escalate_after_hours: float = 0.0
+    parent_sees: str = "status"
+
+
+@dataclass(frozen=True)
+class PersonSettings:
+    address: str
+    name: str = ""
+    role: str = "requester"
+    queues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThreadingSettings:
+    reopen_resolved: bool = True
+    # a reply to a ticket closed longer than this opens a new, linked ticket
+    closed_reopen_days: int = 30
+    # a bare "thank you" to a resolved ticket reopens it only when this is true
+    thanks_reopens: bool = False
+    # Outlook's Thread-Index/Thread-Topic as a threading signal (a forwarded Outlook mail
+    # keeps the conversation index, so it is off unless the site wants it)
+    outlook_thread_index: bool = False
+    # same requester + same normalized subject within this many hours joins the open
+    # ticket; 0 = off
+    subject_window_hours: int = 0
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    disclaimers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmtpListenSettings:
+    """One SMTP-style listener ([listen.smtp]); LMTP uses the same keys."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2525
+    hostname: str = ""  # name in the greeting; "" = this machine's FQDN
+    max_sessions: int = 100  # more concurrent connections get 421 and are closed
+    max_recipients: int = 100  # further RCPTs in one transaction get 452 (the client sends them later)
+    timeout: float = 300.0  # idle seconds before the session is closed (RFC 5321 4.5.3.2)
+    tls_cert: str = ""  # PEM certificate + key: offer STARTTLS
+    tls_key: str = ""
+    require_starttls: bool = False
+    auth_users_file: str = ""  # "user:password" lines: offer AUTH PLAIN/LOGIN (over TLS only)
+    auth_required: bool = False
+
+
+@dataclass(frozen=True)
+class LmtpListenSettings(SmtpListenSettings):
+    enabled: bool = False
+    port: int = 2424
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    smtp: SmtpListenSettings = field(default_factory=SmtpListenSettings)
+    lmtp: LmtpListenSettings = field(default_factory=LmtpListenSettings)
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    grace_period: float = 10.0  # SIGTERM: seconds to finish the message in hand before exiting
+    log_format: str = "text"  # text | json (the --log-format option overrides it)
+    spool_poll_interval: float = 0.25  # seconds between scans for mail queued by `mailgate deliver`
+    heartbeat_interval: float = 30.0  # seconds between heartbeats that `mailgate status` shows
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    name: str
+    host: str
+    user: str
+    port: int = 993
+    tls: bool = True
+    password: str = ""
+    password_file: str = ""  # read at start-up and on SIGHUP; wins over password
+    folder: str = "INBOX"
+    move_to: str = ""  # move processed mail to this folder; "" = set `flag` instead
+    flag: str = "\\Seen"  # set on processed mail when move_to is empty; a keyword works too
+    queue: str = ""  # queue name the mail is for; "" = decided by its headers
+    idle: bool = True  # use IDLE when the server offers it, else poll
+    poll_interval: float = 60.0  # seconds between polls (and between IDLE restarts at most 5x this)
+    timeout: float = 30.0  # seconds for connect and each command
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    """Commands by email (issue 4): who is believed to be who they claim."""
+
+    enabled: bool = True
+    # authserv-ids (RFC 8601) of our own receiving servers; only the topmost such
+    # Authentication-Results header is read, anything a sender wrote lower down is ignored
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # believe the From: header as it is: only for a closed internal relay
+    trust_from_header: bool = False
+    # the statuses a requester may set on their own ticket (resolve / reopen)
+    requester_statuses: tuple[str, ...] = ("resolved", "open")
+
+
+@dataclass(frozen=True)
+class PermissionSettings:
+    """[[permission]]: replaces the default command list of one role in one queue."""
+
+    role: str
+    commands: tuple[str, ...]
+    queue: str = "*"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Nosy lists and alert mails (issue 4)."""
+
+    nosy_cc: bool = True  # people in Cc of the opening mail join the nosy list
+    nosy_writers: bool = True  # everyone who writes to the ticket joins the nosy list
+    notify_author: bool = False  # send the author of a change a copy of the alert too
+    attach_max_bytes: int = 1024 * 1024  # attach files up to this size, list larger ones
+    html: bool = False  # add an HTML alternative rendered from the *.html.j2 templates
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """Monitoring alerts grouped by fingerprint (issue 6, rules/*.toml)."""
+
+    # a problem still firing on an open ticket mails the team again after this many seconds
+    # (Alertmanager's repeat_interval)
+    renotify_interval: float = 4 * 3600.0
+    # a problem returning this many seconds after its recovery reopens the same ticket
+    flap_window: float = 3600.0
+    # more than this many new alert tickets from one sender within storm_window seconds are
+    # grouped under one parent incident ticket; 0 turns the storm guard off
+    storm_threshold: int = 10
+    storm_window: float = 300.0
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """The outbox sender (issue 4)."""
+
+    poll_interval: float = 5.0  # seconds between looks at the outbox when idle
+    max_attempts: int = 8  # temporary failures before a mail is marked failed
+    backoff_initial: float = 60.0  # seconds before the first retry; doubles each time
+    backoff_max: float = 3600.0
+    # a row left "sending" (crash between send and mark) is resent after this many seconds
+    sending_lease: float = 300.0
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """Timed ticket lifecycle (issue 7): archive, SLA warnings, daily digests."""
+
+    archive_after_days: int = 60  # resolved/closed tickets become archived; 0 = never
+    sla_warn_percent: int = 80  # "SLA near" mail when this share of the target has passed
+    # daily digests, HH:MM in the queue's timezone; "" = off (opt-in: an upgrade must not
+    # start mailing every technician)
+    reminder_time: str = ""
+    check_interval: float = 60.0  # seconds between the lifecycle jobs' runs
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """Business hours for SLA targets, in each queue's timezone (issue 7)."""
+
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: str = "09:00"
+    end: str = "17:00"
+    holidays: tuple[str, ...] = ()  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    """[[sla]]: business-hour targets for one queue ("*" = any) and priority (issue 7)."""
+
+    priority: int
+    queue: str = "*"
+    first_response_hours: float = 0.0  # 0 = no target
+    resolution_hours: float = 0.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    gateway: GatewaySettings
+    store: StoreSettings
+    queues: tuple[QueueSettings, ...]
+    people: tuple[PersonSettings, ...]
+    threading: ThreadingSettings = field(default_factory=ThreadingSettings)
+    clean: CleanSettings = field(default_factory=CleanSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    imap: tuple[ImapSettings, ...] = ()
+    commands: CommandSettings = field(default_factory=CommandSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    permissions: tuple[PermissionSettings, ...] = ()
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    sla: tuple[SlaSettings, ...] = ()
+    templates: str = "templates"
+    rules: str = "rules"
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, value: str) -> Path:
+        """Relative paths in the config are relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.resolve(self.store.spool)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.resolve(self.store.attachments)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.templates)
+
+    @property
+    def database_url(self) -> str:
+        url = self.store.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
+            rel = url[len(prefix):]
+            if rel != ":memory:":
+                return prefix + str(self.resolve(rel))
+        return url
+
+    def queue_named(self, name: str) -> QueueSettings | None:
+        return next((q for q in self.queues if q.name == name), None)
+
+    def queue_for_address(self, address: str) -> QueueSettings | None:
+        address = address.lower()
+        return next((q for q in self.queues if q.address.lower() == address), None)
+
+    def person(self, address: str) -> PersonSettings | None:
+        address = address.lower()
+        return next((p for p in self.people if p.address.lower() == address), None)
