@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mailgate.db.models import Attachment, Event, Message, Nosy, Outbox, Person, Quarantine, Ticket
+from mailgate.db.models import (
+    AlertGroup,
+    Attachment,
+    Event,
+    Message,
+    Nosy,
+    Outbox,
+    Person,
+    Quarantine,
+    Ticket,
+    TicketTag,
+)
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -29,7 +40,7 @@ def message_dict(m: Message) -> dict[str, Any]:
         "message_id": m.message_id, "direction": m.direction, "from": m.sender,
         "to": m.recipients or [], "date": _iso(m.date), "subject": m.subject, "body": m.body,
         "quoted": m.quoted, "signature": m.signature, "thread_signal": m.thread_signal,
-        "auto_class": m.auto_class,
+        "auto_class": m.auto_class, "internal": bool(m.internal),
         "attachments": [
             {"filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "content_id": a.content_id or None}
@@ -50,7 +61,20 @@ def ticket_detail(t: Ticket) -> dict[str, Any]:
         for e in Event.select().where(Event.ticket == t).order_by(Event.id)
     ]
     data["links"] = [{"ticket": lk.other_id, "kind": lk.kind} for lk in t.links]
+    data["tags"] = sorted(tag.name for tag in TicketTag.select().where(TicketTag.ticket == t))
+    data["alert"] = _alert(t)
     return data
+
+
+def _alert(t: Ticket) -> dict[str, Any] | None:
+    """The monitoring problem grouped on this ticket: repeats are counted here, not stored
+    as messages, so this is where a technician sees how often it fired."""
+    group = AlertGroup.select().where(AlertGroup.ticket == t).order_by(AlertGroup.id.desc()).first()
+    if group is None:
+        return None
+    return {"fingerprint": group.fingerprint, "state": group.state, "state_text": group.state_text,
+            "occurrences": group.occurrences, "reopened": group.reopened,
+            "first_seen": _iso(group.first_seen), "last_seen": _iso(group.last_seen)}
 
 
 def outbox_dict(o: Outbox) -> dict[str, Any]:

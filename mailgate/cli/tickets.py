@@ -79,10 +79,17 @@ def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
     if data["parent"] or data["children"]:
         click.echo(f"parent: {data['parent'] or '-'}  children: {', '.join(map(str, data['children'])) or '-'}")
     click.echo(f"nosy: {', '.join(data['nosy']) or '-'}")
+    if data["tags"]:
+        click.echo(f"tags: {', '.join(data['tags'])}")
+    if data["alert"]:
+        a = data["alert"]
+        click.echo(f"alert: {a['fingerprint']} {a['state_text'] or a['state']}, {a['occurrences']} occurrences "
+                   f"({(a['first_seen'] or '')[:16]} … {(a['last_seen'] or '')[:16]}), reopened {a['reopened']}×")
     for line in lifecycle_text(data):
         click.echo(line)
     for m in data["messages"]:
-        click.echo(f"\n--- {m['direction']} {m['date'] or ''} {m['from']} ({m['thread_signal'] or m['auto_class'] or '-'})")
+        note = " [internal note]" if m["internal"] else ""
+        click.echo(f"\n--- {m['direction']} {m['date'] or ''} {m['from']} ({m['thread_signal'] or m['auto_class'] or '-'}){note}")
         click.echo(m["body"].rstrip() or "(no text)")
         for a in m["attachments"]:
             click.echo(f"  [attachment] {a['filename'] or '(unnamed)'} {a['content_type']} {a['size']} bytes")
