@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+
+from tests.pg import PostgresServer, pg_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "emails"
@@ -91,6 +94,17 @@ def write_config(directory: Path, extra: str = "", base: str = BASE_CONFIG) -> P
     config = directory / "mailgate.toml"
     config.write_text(base.format(templates=ROOT / "templates", rules=rules) + textwrap.dedent(extra))
     return config
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL server for the whole session; each test creates its own
+    database on it."""
+    if pg_bindir() is None:
+        pytest.skip("PostgreSQL server not installed (make test installs it)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

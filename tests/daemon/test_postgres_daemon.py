@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,13 +12,6 @@ from tests.daemon.conftest import message, wait_until
 from tests.pg import PostgresServer, pg_bindir
 
 pytestmark = pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed (make test installs it)")
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_daemon_on_postgres_survives_kill_9(make_daemon, postgres: PostgresServer) -> None:

@@ -4,7 +4,6 @@ snooze, and every job (bulk SLA queries, the escalation subquery, ON CONFLICT ma
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,13 +34,6 @@ priority = 3
 first_response_hours = 1.0
 resolution_hours = 4.0
 """
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def mail(sender: str, subject: str, body: str, n: int) -> bytes:

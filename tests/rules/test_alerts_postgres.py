@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,13 +15,6 @@ from tests.pg import PostgresServer, pg_bindir
 from tests.rules.conftest import RULES_CONFIG, alert_bytes, nagios, shipped_rules
 
 pytestmark = pytest.mark.skipif(pg_bindir() is None, reason="PostgreSQL server not installed (make test installs it)")
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def pg_alert_gateway(tmp_path: Path, postgres: PostgresServer) -> Gateway:
