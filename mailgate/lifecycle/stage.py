@@ -21,6 +21,7 @@ from mailgate.mailer import queue_mail
 from mailgate.nosy import alert_recipients
 from mailgate.people import is_staff
 from mailgate.stages.base import Env, Inbound
+from mailgate.stages.rows import ticket_of
 
 log = logging.getLogger("mailgate.lifecycle")
 
@@ -41,7 +42,7 @@ class Lifecycle:
             msg.ticket_id = final
         if msg.created or msg.auto_class:
             return
-        ticket = Ticket.get_by_id(msg.ticket_id)
+        ticket = ticket_of(msg)
         sender = (msg.parsed.from_addr or "").lower()
         if ticket.status == "stalled" and sender == ticket.requester.address \
                 and Snooze.select().where(Snooze.ticket == ticket).exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mailgate.parse import ParsedMessage
 from mailgate.spool import SpoolEntry
@@ -49,6 +49,10 @@ class Inbound:
     halt: str = ""  # the Outcome status: recorded | discarded | held
     halt_detail: str = ""
     outcome: str = ""
+    # rows fetched once per message by the database stages (mailgate/stages/rows.py); never
+    # set by the pure stages, so they never travel between processes
+    ticket_row: Any = None
+    sender_row: Any = None
 
 
 @dataclass

@@ -13,10 +13,10 @@ import logging
 from mailgate.commands import COMMANDS, CommandContext, CommandLine, CommandReport, Refused
 from mailgate.commands.parser import find_commands
 from mailgate.commands.permissions import allowed_commands, permitted, role_for
-from mailgate.db.models import Message, Ticket
+from mailgate.db.models import Message
 from mailgate.nosy import add_participants
-from mailgate.people import person_for
 from mailgate.stages.base import Env, Inbound
+from mailgate.stages.rows import sender_of, ticket_of
 from mailgate.subject import clean_subject
 from mailgate.verify import verify_sender
 
@@ -31,7 +31,7 @@ class CommandsStage:
         if p is None or msg.ticket_id is None or msg.message_row_id is None:
             return
         settings = env.settings
-        ticket = Ticket.get_by_id(msg.ticket_id)
+        ticket = ticket_of(msg)
         add_participants(ticket, p, msg.created, bool(msg.auto_class), settings)
         if msg.auto_class or not settings.commands.enabled:
             return
@@ -40,7 +40,7 @@ class CommandsStage:
         if not found.lines:
             return
         row = Message.get_by_id(msg.message_row_id)
-        sender = person_for(p.from_addr or "unknown@invalid", p.from_name)
+        sender = sender_of(msg)
         report = CommandReport()
         verdict = verify_sender(p, sender.id, msg.token_person_id, settings.commands)
         body = found.body

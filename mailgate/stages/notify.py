@@ -20,8 +20,9 @@ from mailgate.attachments import attachment_path
 from mailgate.db.models import Attachment, Outbox, Person, Ticket
 from mailgate.mailer import queue_mail, ticket_references
 from mailgate.nosy import alert_recipients, is_own_address
-from mailgate.people import is_staff, person_for
+from mailgate.people import is_staff
 from mailgate.stages.base import Env, Inbound
+from mailgate.stages.rows import sender_of, ticket_of
 
 log = logging.getLogger("mailgate.notify")
 
@@ -41,7 +42,7 @@ class Notify:
             return
         p = msg.parsed
         assert p is not None
-        ticket = Ticket.get_by_id(msg.ticket_id)
+        ticket = ticket_of(msg)
         references = ticket_references(ticket)  # before our own mails join the thread
         if msg.created:
             self._acknowledge(msg, env, ticket)
@@ -66,7 +67,7 @@ class Notify:
 
         p = msg.parsed
         assert p is not None and msg.command_report is not None
-        sender = person_for(p.from_addr or "unknown@invalid", p.from_name)
+        sender = sender_of(msg)
         if not _reachable(sender, env) or self._rate_limited("receipt", sender.address, env, p.message_id):
             return
         report = msg.command_report

@@ -6,11 +6,12 @@ same message has the last word over a rule."""
 from __future__ import annotations
 
 from mailgate.commands.base import Change
-from mailgate.db.models import Message, Person, Ticket, TicketTag
+from mailgate.db.models import Message, Person, TicketTag
 from mailgate.nosy import add_to_nosy
 from mailgate.people import person_for
 from mailgate.stages.alerts import now_of, open_alert, record_match
 from mailgate.stages.base import Env, Inbound
+from mailgate.stages.rows import ticket_of
 from mailgate.stages.store import record_event
 
 
@@ -21,7 +22,7 @@ class RuleActions:
         d = msg.rules
         if d is None or msg.ticket_id is None:
             return
-        ticket = Ticket.get_by_id(msg.ticket_id)
+        ticket = ticket_of(msg)
         row = Message.get_by_id(msg.message_row_id) if msg.message_row_id else None
         by = {action: f"rule:{rule}" for rule, action, _ in d.steps}
 

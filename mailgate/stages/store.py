@@ -10,6 +10,7 @@ from mailgate.db.models import Attachment, Event, Message, Nosy, Queue, Ticket, 
 from mailgate.people import person_for
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
+from mailgate.stages.rows import remember_ticket, sender_of, ticket_of
 from mailgate.stages.thread import thread_index_key
 from mailgate.subject import clean_subject
 from mailgate.thanks import is_bare_thanks
@@ -36,7 +37,7 @@ class Store:
         assert p is not None and msg.queue is not None
         settings = env.settings
         now = env.clock().replace(tzinfo=None)
-        sender = person_for(p.from_addr or "unknown@invalid", p.from_name)
+        sender = sender_of(msg)
         if msg.ticket_id is None:
             queue, _ = Queue.get_or_create(name=msg.queue.name, defaults={"address": msg.queue.address})
             ticket = Ticket.create(
@@ -45,8 +46,9 @@ class Store:
                 root_message_id=p.message_id, created_at=now, updated_at=now,
             )
             msg.ticket_id, msg.created = ticket.id, True
+            remember_ticket(msg, ticket)
         else:
-            ticket = Ticket.get_by_id(msg.ticket_id)
+            ticket = ticket_of(msg)
         clean = msg.clean
         row = Message.create(
             ticket=ticket, message_id=p.message_id, content_hash=p.content_hash, direction="in",
@@ -65,7 +67,10 @@ class Store:
                               size=len(att.payload), sha256=sha, content_id=att.content_id)
         if msg.created:
             record_event(ticket, p.from_addr, "created", None, ticket.subject, row, env)
-            add_nosy(ticket, p.from_addr, p.from_name)
+            if p.from_addr:  # the requester is the sender: no second lookup
+                Nosy.get_or_create(ticket=ticket, person=sender)
+            else:
+                add_nosy(ticket, p.from_addr, p.from_name)
             for other, kind in msg.link_to:
                 TicketLink.create(ticket=ticket, other=other, kind=kind)
                 record_event(ticket, "system", "link", None, f"#{other}", row, env)

@@ -28,6 +28,7 @@ from mailgate.parse import ParsedMessage
 from mailgate.people import is_staff
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_REPLY, BOUNCE, MACHINE_ANSWERS
+from mailgate.stages.rows import ticket_of
 from mailgate.subject import find_ticket_number, normalize
 
 log = logging.getLogger("mailgate.thread")
@@ -172,7 +173,7 @@ class Thread:
                 return
 
     def _follow_closed(self, msg: Inbound, env: Env) -> None:
-        ticket = Ticket.get_by_id(msg.ticket_id)
+        ticket = ticket_of(msg)  # kept for Store and the stages after it
         days = env.settings.threading.closed_reopen_days
         now = env.clock().replace(tzinfo=None)
         # archived tickets are read-only (issue 7): a reply always opens a new, linked ticket
