@@ -33,7 +33,10 @@ class Lifecycle:
         if msg.ticket_id is None or msg.parsed is None:
             return
         mid = msg.parsed.message_id
-        final = final_ticket(msg.ticket_id)
+        # Thread already followed earlier merges; only a `merge:` in this message (which set
+        # the status on this very object) can have moved the ticket since
+        merged = ticket_of(msg).status == "merged"
+        final = final_ticket(msg.ticket_id) if merged else msg.ticket_id
         if final != msg.ticket_id:
             if msg.message_row_id is not None:
                 Message.update(ticket=final).where(Message.id == msg.message_row_id).execute()
