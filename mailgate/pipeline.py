@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from mailgate.db.models import Message, Quarantine
+from mailgate.db.models import Message, Quarantine, RuleMatch, database_proxy
 from mailgate.db.transaction import write_transaction
 from mailgate.errors import PolicyOutcome, StageFailure, TransientError
 from mailgate.lifecycle.stage import Lifecycle
 from mailgate.parse import content_hash, message_ids
 from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
 from mailgate.stages.addressing import Addressing
-from mailgate.stages.alerts import AlertGrouping, already_handled
+from mailgate.stages.alerts import AlertGrouping
 from mailgate.stages.base import Env, Inbound, Stage
 from mailgate.stages.classify import Classify
 from mailgate.stages.clean_stage import CleanStage
@@ -66,20 +66,36 @@ def _run(stages: tuple[Stage, ...], msg: Inbound, env: Env) -> None:
             break
 
 
-def _already_stored(raw: bytes) -> Message | None:
+def _header_message_id(raw: bytes) -> str | None:
     head = raw[:65536].split(b"\n\n", 1)[0].decode("ascii", "replace")
-    ids = []
     for line in head.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ").split("\n"):
         if line.lower().startswith("message-id:"):
             ids = list(message_ids(line.split(":", 1)[1]))
-            break
-    chash = content_hash(raw)
-    query = Message.select().where(Message.content_hash == chash)
-    if ids:
-        query = query.where(Message.message_id == ids[0])
-    found = query.first()
-    # alert repeats, recoveries and rule drops are recorded without a Message row
-    return found if found is not None else already_handled(ids[0] if ids else None, chash)
+            return ids[0] if ids else None
+    return None
+
+
+def _duplicate_sql(db: pw.Database, with_message_id: bool) -> str:
+    """One statement for the three duplicate checks, in their order of precedence: a stored
+    message; an alert repeat, recovery or rule drop recorded without a Message row; the same
+    bytes held in the quarantine. As three peewee queries they cost ~0.9 CPU ms a message."""
+    p = db.param
+    mid = f" AND message_id = {p}" if with_message_id else ""
+    return (f"SELECT 0, message_id, {Message.ticket.column_name} FROM {Message._meta.table_name}"
+            f" WHERE content_hash = {p}{mid}"
+            f" UNION ALL SELECT 1, message_id, {RuleMatch.ticket.column_name} FROM {RuleMatch._meta.table_name}"
+            f" WHERE content_hash = {p} AND outcome IN ('recorded', 'discarded'){mid}"
+            f" UNION ALL SELECT 2, '', id FROM {Quarantine._meta.table_name} WHERE raw_sha256 = {p}"
+            " AND state = 'held' ORDER BY 1 LIMIT 1")
+
+
+def _find_duplicate(entry: SpoolEntry, raw: bytes) -> tuple[int, str, int | None] | None:
+    """(kind, Message-ID, ticket or quarantine id): kind 0 stored, 1 recorded, 2 held."""
+    db = database_proxy.obj
+    message_id, chash = _header_message_id(raw), content_hash(raw)
+    params: list[object] = [chash, message_id] if message_id else [chash]
+    row = db.execute_sql(_duplicate_sql(db, bool(message_id)), [*params, *params, entry.sha256]).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def quarantine(entry: SpoolEntry, stage: str, error: str, tb: str = "") -> Quarantine:
@@ -142,16 +158,14 @@ def precheck(entry: SpoolEntry, raw: bytes, env: Env) -> Outcome | None:
                            f"crashed the process {entry.attempts - 1} times; not retried automatically")
         env.spool.done(entry)
         return Outcome("quarantined", detail=q.error, quarantine_id=q.id)
-    existing = _already_stored(raw)
-    if existing is not None:
-        env.spool.done(entry)
-        return Outcome("duplicate", existing.message_id, existing.ticket_id)
-    # the same bytes delivered again while held in the quarantine: one held copy is enough
-    held = Quarantine.get_or_none(Quarantine.raw_sha256 == entry.sha256, Quarantine.state == "held")
-    if held is not None:
-        env.spool.done(entry)
-        return Outcome("duplicate", detail=f"already held in quarantine #{held.id}", quarantine_id=held.id)
-    return None
+    found = _find_duplicate(entry, raw)
+    if found is None:
+        return None
+    kind, message_id, row_id = found
+    env.spool.done(entry)
+    if kind == 2:  # the same bytes delivered again while held in the quarantine: one held copy is enough
+        return Outcome("duplicate", detail=f"already held in quarantine #{row_id}", quarantine_id=row_id)
+    return Outcome("duplicate", message_id, row_id)
 
 
 def process_entry(entry: SpoolEntry, env: Env) -> Outcome:
