@@ -43,8 +43,10 @@ def nosy_people(ticket: Ticket) -> list[Person]:
     return list(Person.select().join(Nosy).where(Nosy.ticket == ticket).order_by(Person.address))
 
 
-def add_participants(ticket: Ticket, parsed: ParsedMessage, created: bool, auto: bool, settings: Settings) -> None:
-    """People who take part in the conversation join its nosy list (never automatic mail)."""
+def add_participants(ticket: Ticket, parsed: ParsedMessage, created: bool, auto: bool, settings: Settings,
+                     writer: Person | None = None) -> None:
+    """People who take part in the conversation join its nosy list (never automatic mail).
+    `writer` is the sender's Person when the caller has it already (saves a lookup)."""
     if auto:
         return
     if created and settings.alerts.nosy_cc:
@@ -52,7 +54,7 @@ def add_participants(ticket: Ticket, parsed: ParsedMessage, created: bool, auto:
             if address:
                 add_to_nosy(ticket, person_for(address, name), settings)
     if not created and settings.alerts.nosy_writers and parsed.from_addr:
-        add_to_nosy(ticket, person_for(parsed.from_addr, parsed.from_name), settings)
+        add_to_nosy(ticket, writer or person_for(parsed.from_addr, parsed.from_name), settings)
 
 
 def alert_recipients(ticket: Ticket, settings: Settings, *, exclude: Iterable[str] = (),

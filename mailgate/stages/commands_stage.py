@@ -32,7 +32,8 @@ class CommandsStage:
             return
         settings = env.settings
         ticket = ticket_of(msg)
-        add_participants(ticket, p, msg.created, bool(msg.auto_class), settings)
+        add_participants(ticket, p, msg.created, bool(msg.auto_class), settings,
+                         writer=sender_of(msg) if p.from_addr and not msg.auto_class else None)
         if msg.auto_class or not settings.commands.enabled:
             return
         visible = msg.clean.visible if msg.clean else p.text_plain

@@ -116,6 +116,8 @@ class Notify:
         limit = env.settings.alerts.attach_max_bytes
         attached: list[tuple[str, str, bytes]] = []
         listed: list[tuple[str, int]] = []
+        if msg.parsed is not None and not msg.parsed.attachments:
+            return attached, listed  # Store wrote no Attachment rows: no query (most mail)
         for a in Attachment.select().where(Attachment.message == msg.message_row_id).order_by(Attachment.id):
             path = attachment_path(env.settings.attachments_dir, a.sha256)
             if a.size <= limit and path.exists():

@@ -67,8 +67,8 @@ class Store:
                               size=len(att.payload), sha256=sha, content_id=att.content_id)
         if msg.created:
             record_event(ticket, p.from_addr, "created", None, ticket.subject, row, env)
-            if p.from_addr:  # the requester is the sender: no second lookup
-                Nosy.get_or_create(ticket=ticket, person=sender)
+            if p.from_addr:  # the requester is the sender: no second lookup, one statement
+                Nosy.insert(ticket=ticket, person=sender).on_conflict_ignore().execute()
             else:
                 add_nosy(ticket, p.from_addr, p.from_name)
             for other, kind in msg.link_to:
