@@ -66,7 +66,9 @@ def person_view(address: str) -> dict[str, Any] | None:
             "open": open_count, "total": len(tickets), "tickets": tickets}
 
 
-def other_open_tickets(ticket: Ticket) -> list[Ticket]:
-    """The requester's other open tickets, for the acknowledgement."""
-    return list(Ticket.select().where(Ticket.requester == ticket.requester_id, Ticket.id != ticket.id,
-                                      Ticket.status.in_(("new", "open", "stalled"))).order_by(Ticket.id))
+def other_open_tickets(ticket: Ticket, limit: int | None = None) -> list[Ticket]:
+    """The requester's other open tickets, newest first, for the acknowledgement. A query,
+    not the `requested` backref: a requester's history can be long."""
+    query = (Ticket.select().where(Ticket.requester == ticket.requester_id, Ticket.id != ticket.id,
+                                   Ticket.status.in_(("new", "open", "stalled"))).order_by(Ticket.id.desc()))
+    return list(query.limit(limit) if limit else query)

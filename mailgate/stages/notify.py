@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from mailgate.attachments import attachment_path
 from mailgate.db.models import Attachment, Outbox, Person, Ticket
+from mailgate.lifecycle.view import other_open_tickets
 from mailgate.mailer import queue_mail, ticket_references
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import is_staff
@@ -32,6 +33,10 @@ ALERT_FIELDS = ("status", "owner")
 
 def _reachable(person: Person, env: Env) -> bool:
     return "@" in person.address and not person.bouncing and not is_own_address(env.settings, person.address)
+
+
+# the acknowledgement lists at most this many other open tickets of the requester
+OTHERS_SHOWN = 10
 
 
 class Notify:
@@ -58,7 +63,8 @@ class Notify:
             return
         queue_mail(
             env, ticket=ticket, kind="ack", recipient=requester, template="ack.txt.j2",
-            context={"notes": msg.notes, "message": p}, auto_submitted="auto-replied",
+            context={"notes": msg.notes, "message": p, "others": other_open_tickets(ticket, OTHERS_SHOWN + 1)},
+            auto_submitted="auto-replied",
             in_reply_to=p.message_id,
         )
 

@@ -49,3 +49,16 @@ def test_acknowledgement_mentions_other_open_tickets(make_desk: Callable[..., De
     assert "Old thing" not in text
     [first_ack] = [m for m in desk.to(BOB, desk.sink.received) if m["X-Mailgate-Ticket"] == "1"]
     assert "Your other open tickets" not in body_text(first_ack)  # nothing else open then
+
+
+def test_acknowledgement_lists_at_most_ten_other_tickets(make_desk: Callable[..., Desk]) -> None:
+    desk = make_desk()
+    for i in range(12):
+        desk.mail(BOB, f"Problem {i}.", subject=f"Problem {i}")
+    desk.send()
+    desk.mail(BOB, "One more.", subject="One more")
+    [ack] = [m for m in desk.to(BOB, desk.send()) if m["X-Mailgate-Ticket"] == "13"]
+    text = body_text(ack)
+    listed = [line for line in text.splitlines() if line.startswith("  #")]
+    assert len(listed) == 10 and listed[0].startswith("  #3 ") and listed[-1].startswith("  #12 ")
+    assert "… and older ones." in text
