@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from mailgate.db.models import Event, Message, Person, Ticket
+from mailgate.db.models import Message, Person, Ticket
+from mailgate.history import record_event
 
 if TYPE_CHECKING:
     from mailgate.config import PersonSettings, Settings
@@ -72,10 +73,8 @@ class CommandContext:
 
     def record(self, field_name: str, old: object, new: object, line: str = "") -> str:
         """Store one change as an Event and return its receipt line (`field: old → new`)."""
-        old_s = None if old is None else str(old)
-        new_s = None if new is None else str(new)
-        Event.create(ticket=self.ticket, actor=self.actor.address, field=field_name, old=old_s, new=new_s,
-                     message=self.message, at=self.env.clock().replace(tzinfo=None))
+        event = record_event(self.ticket, self.actor.address, field_name, old, new, self.message, self.env)
+        old_s, new_s = event.old, event.new
         self.changes.append(Change(field_name, old_s, new_s, self.actor.address))
         return line or f"{field_name}: {old_s or '-'} → {new_s or '-'}"
 
@@ -92,6 +91,17 @@ def ticket_number(value: str) -> int | None:
     """'#12' or '12' -> 12; anything else None."""
     v = value.strip().lstrip("#").strip()
     return int(v) if v.isdigit() else None
+
+
+def referenced_ticket(value: str, expected: str = "#N") -> Ticket:
+    """The existing ticket a `#N` value names, or Refused saying what would have worked."""
+    number = ticket_number(value)
+    if number is None:
+        raise Refused(f"expected {expected}, got {value.strip()!r}")
+    ticket = Ticket.get_or_none(Ticket.id == number)
+    if ticket is None:
+        raise Refused(f"there is no ticket #{number}")
+    return ticket
 
 
 def find_staff(settings: Settings, value: str) -> PersonSettings | None:

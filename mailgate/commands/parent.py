@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, ticket_number
-from mailgate.db.models import Ticket
+from mailgate.commands.base import CommandContext, Refused, referenced_ticket
 
 
 class Parent:
@@ -20,12 +19,8 @@ class Parent:
             ticket.parent = None
             ticket.save()
             return ctx.record("parent", old, None)
-        number = ticket_number(value)
-        if number is None:
-            raise Refused(f"expected #N or none, got {value.strip()!r}")
-        parent = Ticket.get_or_none(Ticket.id == number)
-        if parent is None:
-            raise Refused(f"there is no ticket #{number}")
+        parent = referenced_ticket(value, "#N or none")
+        number = parent.id
         from mailgate.lifecycle.tree import would_cycle  # issue 7: shared with `children:`
 
         # walking up from the new parent must not reach this ticket: no cycles

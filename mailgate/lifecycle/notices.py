@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from mailgate.commands.base import Change
 from mailgate.db.models import Event, Message, Ticket
+from mailgate.history import record_event
 from mailgate.mailer import queue_mail
 from mailgate.nosy import alert_recipients
 from mailgate.stages.base import Env
@@ -23,11 +24,8 @@ def naive_now(env: Env) -> datetime:
 def record(env: Env, ticket: Ticket, field: str, old: object, new: object, actor: str = SYSTEM,
            message: Message | None = None) -> Change:
     """An Event on `ticket` (not necessarily the ticket a mail came in for)."""
-    old_s = None if old is None else str(old)
-    new_s = None if new is None else str(new)
-    Event.create(ticket=ticket, actor=actor, field=field, old=old_s, new=new_s, message=message,
-                 at=env.clock().replace(tzinfo=None))
-    return Change(field, old_s, new_s, actor)
+    event = record_event(ticket, actor, field, old, new, message, env)
+    return Change(field, event.old, event.new, actor)
 
 
 def tell_nosy(env: Env, ticket: Ticket, changes: list[Change], text: str = "",

@@ -10,10 +10,10 @@ import logging
 from datetime import datetime, timedelta
 
 from mailgate.db.models import ACTIVE_STATUSES, AlertGroup, AlertOccurrence, AlertStorm, Ticket
+from mailgate.history import record_event
 from mailgate.mailer import queue_mail
 from mailgate.rules.alert_mail import team
 from mailgate.stages.base import Env
-from mailgate.stages.store import record_event
 
 log = logging.getLogger("mailgate.alerts")
 

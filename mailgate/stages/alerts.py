@@ -33,10 +33,10 @@ from mailgate.db.models import (
     database_proxy,
 )
 from mailgate.errors import TransientError
+from mailgate.history import record_event
 from mailgate.rules.alert_mail import due, in_storm, mail_team
 from mailgate.rules.storm import group_into_storm, settle_storm
 from mailgate.stages.base import Env, Inbound
-from mailgate.stages.store import record_event
 
 log = logging.getLogger("mailgate.alerts")
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from mailgate.commands.base import Change
 from mailgate.db.models import Message, Person, TicketTag
+from mailgate.history import record_event
 from mailgate.nosy import add_to_nosy
 from mailgate.people import person_for
 from mailgate.stages.alerts import now_of, open_alert, record_match
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.rows import ticket_of
-from mailgate.stages.store import record_event
 
 
 class RuleActions:

@@ -6,7 +6,8 @@ from datetime import UTC
 
 from mailgate.attachments import store_attachment
 from mailgate.bounces import failed_addresses
-from mailgate.db.models import Attachment, Event, Message, Nosy, Queue, Ticket, TicketLink
+from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
+from mailgate.history import record_event
 from mailgate.people import person_for
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
@@ -20,13 +21,6 @@ def add_nosy(ticket: Ticket, address: str, name: str = "") -> bool:
     person = person_for(address, name)
     _, created = Nosy.get_or_create(ticket=ticket, person=person)
     return created
-
-
-def record_event(ticket: Ticket, actor: str, field: str, old: object, new: object,
-                 message: Message | None, env: Env) -> Event:
-    return Event.create(ticket=ticket, actor=actor, field=field,
-                        old=None if old is None else str(old), new=None if new is None else str(new),
-                        message=message, at=env.clock().replace(tzinfo=None))
 
 
 class Store:
