@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from mailgate.db.models import ACTIVE_STATUSES, AlertGroup, AlertOccurrence, AlertStorm, Ticket
-from mailgate.history import record_event
+from mailgate.history import record_event, set_status
 from mailgate.mailer import queue_mail
 from mailgate.rules.alert_mail import team
 from mailgate.stages.base import Env
@@ -84,8 +84,6 @@ def settle_storm(child: Ticket, now: datetime, env: Env, message_id: str) -> Non
     still_open = Ticket.select().where(Ticket.parent == incident, Ticket.status.in_(ACTIVE_STATUSES)).exists()
     if still_open:
         return
-    record_event(incident, "system", "status", incident.status, "resolved", None, env)
-    incident.status, incident.updated_at = "resolved", now
-    incident.save()
+    set_status(incident, "resolved", "system", env, now)
     _mail(env, incident, "over", {})
     log.info("message %s stage alerts: alert storm #%s over: every grouped ticket recovered", message_id, incident.id)

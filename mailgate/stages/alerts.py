@@ -33,7 +33,7 @@ from mailgate.db.models import (
     database_proxy,
 )
 from mailgate.errors import TransientError
-from mailgate.history import record_event
+from mailgate.history import set_status
 from mailgate.rules.alert_mail import due, in_storm, mail_team
 from mailgate.rules.storm import group_into_storm, settle_storm
 from mailgate.stages.base import Env, Inbound
@@ -172,9 +172,7 @@ class AlertGrouping:
     def _reopen(self, msg: Inbound, env: Env, group: AlertGroup, ticket: Ticket, now: datetime) -> None:
         p = msg.parsed
         assert p is not None
-        record_event(ticket, p.from_addr, "status", ticket.status, "open", None, env)
-        ticket.status, ticket.updated_at = "open", now
-        ticket.save()
+        set_status(ticket, "open", p.from_addr, env, now)
         event = "" if in_storm(ticket) else due(group, "reopen", now, env)
         group.occurrences += 1
         group.reopened += 1
@@ -189,9 +187,7 @@ class AlertGrouping:
     def _recover(self, msg: Inbound, env: Env, group: AlertGroup, ticket: Ticket, now: datetime) -> None:
         p = msg.parsed
         assert p is not None
-        record_event(ticket, p.from_addr, "status", ticket.status, "resolved", None, env)
-        ticket.status, ticket.updated_at = "resolved", now
-        ticket.save()
+        set_status(ticket, "resolved", p.from_addr, env, now)
         group.occurrences += 1
         group.state, group.resolved_at = "recovered", now
         if not in_storm(ticket) and due(group, "recovery", now, env):
