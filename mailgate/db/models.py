@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import peewee as pw
 
+from mailgate.db import fastsql
+
 database_proxy = pw.DatabaseProxy()
 
 # archived and merged (issue 7) are set by the lifecycle, never by a `status:` command
@@ -34,6 +36,22 @@ class BaseModel(pw.Model):
     class Meta:
         database = database_proxy
         legacy_table_names = False
+
+    # inserts, updates and primary-key lookups with their SQL text cached per shape
+    # (mailgate/db/fastsql.py: peewee's statement building dominated the ingest path)
+    def save(self, force_insert: bool = False, only: object = None) -> int | bool:
+        if only is None:
+            rows = fastsql.save(self, force_insert)
+            if rows is not None:
+                return rows
+        return super().save(force_insert=force_insert, only=only)
+
+    @classmethod
+    def get(cls, *query: object, **filters: object) -> BaseModel:
+        plain, value = fastsql.primary_key_lookup(cls, query, filters)
+        if plain:
+            return fastsql.by_pk(cls, value)
+        return super().get(*query, **filters)
 
 
 class SchemaVersion(BaseModel):
