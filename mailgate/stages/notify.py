@@ -14,14 +14,14 @@ addresses that bounce. All of it goes into the outbox inside the message's trans
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from mailgate.attachments import attachment_path
-from mailgate.db.models import Attachment, Outbox, Person, Ticket
+from mailgate.db.models import Attachment, Person, Ticket
 from mailgate.lifecycle.view import other_open_tickets
 from mailgate.mailer import queue_mail, ticket_references
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import is_staff
+from mailgate.ratelimit import over_limit
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.rows import sender_of, ticket_of
 
@@ -135,10 +135,7 @@ class Notify:
     def _rate_limited(self, kind: str, address: str, env: Env, message_id: str) -> bool:
         """At most gateway.ack_rate_limit automatic replies of a kind per sender and hour, so a
         misbehaving autoresponder that slips past classification cannot start a loop."""
-        since = env.clock().replace(tzinfo=None) - timedelta(hours=1)
-        count = (Outbox.select().where(Outbox.kind == kind, Outbox.created_at >= since,
-                                       Outbox.recipients.contains(f'"{address}"')).count())
-        limited = count >= env.settings.gateway.ack_rate_limit
+        limited = over_limit(kind, address, env.clock(), env.settings.gateway.ack_rate_limit)
         if limited:
             log.warning("message %s stage notify: %s to %s suppressed: over %s per hour", message_id, kind,
                         address, env.settings.gateway.ack_rate_limit, extra={"message_id": message_id})

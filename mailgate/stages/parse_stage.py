@@ -10,7 +10,6 @@ IMAP and imported mail, which arrive already accepted.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from mailgate.parse import parse_message
 from mailgate.stages.base import Env, Inbound
@@ -50,6 +49,7 @@ def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str
     Runs inside the quarantine's transaction. Returns True when a notice was queued."""
     from mailgate.db.models import Outbox
     from mailgate.outgoing import compose, new_message_id
+    from mailgate.ratelimit import over_limit
     from mailgate.stages.classify import classify_headers
 
     p = msg.parsed
@@ -61,10 +61,7 @@ def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str
     if not reply_to or "@" not in reply_to or reply_to in ours or classify_headers(p):
         return False
     now = env.clock()
-    since = now.replace(tzinfo=None) - timedelta(hours=1)
-    recent = (Outbox.select().where(Outbox.kind == REFUSAL_KIND, Outbox.created_at >= since,
-                                    Outbox.recipients.contains(f'"{reply_to}"')).count())
-    if recent >= settings.gateway.ack_rate_limit:
+    if over_limit(REFUSAL_KIND, reply_to, now, settings.gateway.ack_rate_limit):
         log.warning("message %s: too-large notice to %s suppressed by the rate limit (stage parse)",
                     p.message_id, reply_to)
         return False
