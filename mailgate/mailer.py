@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mailgate.db import fastsql
 from mailgate.db.models import Message, Outbox, Person, Ticket
 from mailgate.outgoing import compose, new_message_id
 from mailgate.stages.base import Env
@@ -19,9 +20,10 @@ from mailgate.tokens import reply_address
 
 def ticket_references(ticket: Ticket) -> list[str]:
     """Root first, then the latest message ids of the ticket."""
-    recent = (Message.select(Message.message_id).where(Message.ticket == ticket)
-              .order_by(Message.id.desc()).limit(8))
-    ids = [ticket.root_message_id] + [m.message_id for m in reversed(list(recent))]
+    recent = fastsql.rows(Message, "recent-ids", lambda s: (
+        f"SELECT {s.c(Message.message_id)} FROM {s.t(Message)} WHERE {s.c(Message.ticket)} = {s.p}"
+        f" ORDER BY {s.c(Message.id)} DESC LIMIT 8"), [ticket.id])
+    ids = [ticket.root_message_id] + [r[0] for r in reversed(recent)]
     return [i for i in dict.fromkeys(ids) if i]
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mailgate.config import Settings
-from mailgate.db.models import Nosy, Person, Ticket
+from mailgate.db import fastsql
+from mailgate.db.models import Nosy, Person, Ticket, database_proxy
 from mailgate.parse import ParsedMessage
 from mailgate.people import is_staff, person_for
 from mailgate.tokens import split_plus
@@ -31,8 +32,16 @@ def add_to_nosy(ticket: Ticket, person: Person, settings: Settings) -> bool:
     """Add; returns False when already on the list or the address is one of ours."""
     if is_own_address(settings, person.address) or "@" not in person.address:
         return False
-    _, created = Nosy.get_or_create(ticket=ticket, person=person)
-    return created
+    return insert_nosy(ticket.id, person.id)
+
+
+def insert_nosy(ticket_id: int, person_id: int) -> bool:
+    """One statement instead of get_or_create's two: True when the row is new."""
+    cursor = database_proxy.obj.execute_sql(fastsql.cached(
+        Nosy, "insert-ignore", lambda s: (
+            f"INSERT INTO {s.t(Nosy)} ({s.n(Nosy.ticket)}, {s.n(Nosy.person)}) VALUES ({s.p}, {s.p})"
+            f" ON CONFLICT DO NOTHING")), [ticket_id, person_id])
+    return cursor.rowcount > 0
 
 
 def remove_from_nosy(ticket: Ticket, person: Person) -> bool:
@@ -40,7 +49,11 @@ def remove_from_nosy(ticket: Ticket, person: Person) -> bool:
 
 
 def nosy_people(ticket: Ticket) -> list[Person]:
-    return list(Person.select().join(Nosy).where(Nosy.ticket == ticket).order_by(Person.address))
+    return fastsql.select_where(
+        Person, "nosy-of-ticket",
+        lambda s: (f"JOIN {s.t(Nosy)} ON {s.c(Nosy.person)} = {s.c(Person.id)} WHERE {s.c(Nosy.ticket)} = {s.p}"
+                   f" ORDER BY {s.c(Person.address)}"),
+        [ticket.id])
 
 
 def add_participants(ticket: Ticket, parsed: ParsedMessage, created: bool, auto: bool, settings: Settings,

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import peewee as pw
+
 from mailgate.config import Settings
-from mailgate.db.models import Person
+from mailgate.db import fastsql
+from mailgate.db.models import Person, database_proxy
 
 
 def person_for(address: str, name: str = "") -> Person:
+    """The Person row for an address, created on first sight (what `get_or_create` does, with
+    the lookup's SQL text cached: every message makes it)."""
     address = address.strip().lower()
-    person, created = Person.get_or_create(address=address, defaults={"name": name})
-    if not created and name and not person.name:
+    found = fastsql.select_where(Person, "by-address", lambda s: f"WHERE {s.c(Person.address)} = {s.p} LIMIT 1",
+                                 [address])
+    if not found:
+        try:
+            with database_proxy.atomic():  # a savepoint: a concurrent writer may create it first
+                return Person.create(address=address, name=name)
+        except pw.IntegrityError:
+            return Person.get(Person.address == address)
+    person = found[0]
+    if name and not person.name:
         person.name = name
         person.save()
     return person

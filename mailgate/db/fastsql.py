@@ -108,8 +108,11 @@ def from_row(model: type[M], columns: Sequence[str], row: Sequence[Any]) -> M:
 
 
 def _column_list(db: pw.Database, model: type[pw.Model]) -> tuple[list[str], str]:
+    """The model's column names, and the SELECT list naming them with their table (so a
+    join cannot make them ambiguous)."""
     columns = [f.column_name for f in model._meta.sorted_fields]
-    return columns, ", ".join(_q(db, c) for c in columns)
+    table = _q(db, model._meta.table_name)
+    return columns, ", ".join(f"{table}.{_q(db, c)}" for c in columns)
 
 
 def by_pk(model: type[M], value: Any) -> M:
@@ -126,15 +129,47 @@ def by_pk(model: type[M], value: Any) -> M:
     return from_row(model, columns, row)
 
 
-def select_where(model: type[M], key: str, where: Callable[[pw.Database], str], params: Iterable[Any],
-                 tail: str = "") -> list[M]:
-    """Instances of `model` matching a hand-written WHERE clause (built once per database kind
-    by `where(db)`, with `db.param` placeholders), e.g. the lookups every message makes."""
+def select_where(model: type[M], key: object, where: Callable[[Sql], str], params: Iterable[Any]) -> list[M]:
+    """Instances of `model` for `SELECT <its columns> FROM <its table> <where(sql)>`: the text
+    after FROM's table is hand-written once per `key` and database kind, with `sql.p` as the
+    placeholder and `sql.t(Model)` / `sql.c(Model.field)` for quoted names (joins included)."""
     db = _database(model)
     columns, listed = _column_list(db, model)
     text = _sql(db, (model, "where", key), lambda: (
-        f"SELECT {listed} FROM {_q(db, model._meta.table_name)} WHERE {where(db)}{tail}"))
+        f"SELECT {listed} FROM {_q(db, model._meta.table_name)} {where(Sql(db))}"))
     return [from_row(model, columns, row) for row in db.execute_sql(text, list(params))]
+
+
+def rows(model: type[pw.Model], key: object, build: Callable[[Sql], str], params: Iterable[Any]) -> list[tuple]:
+    """Plain rows of a hand-written statement (built once per `key` and database kind)."""
+    return _database(model).execute_sql(cached(model, key, build), list(params)).fetchall()
+
+
+def cached(model: type[pw.Model], key: object, build: Callable[[Sql], str]) -> str:
+    """The text of a hand-written statement, built once per `key` and database kind."""
+    db = _database(model)
+    return _sql(db, (model, "text", key), lambda: build(Sql(db)))
+
+
+class Sql:
+    """Names and placeholders for hand-written statements, right for the database in use."""
+
+    def __init__(self, db: pw.Database) -> None:
+        self.db = db
+        self.p = db.param
+
+    def t(self, model: type[pw.Model]) -> str:
+        return _q(self.db, model._meta.table_name)
+
+    def c(self, field: pw.Field) -> str:
+        return f"{self.t(field.model)}.{self.n(field)}"
+
+    def n(self, field: pw.Field) -> str:
+        """The bare quoted column name (INSERT column lists)."""
+        return _q(self.db, field.column_name)
+
+    def ps(self, n: int) -> str:
+        return ", ".join([self.p] * n)
 
 
 def primary_key_lookup(model: type[pw.Model], query: tuple[Any, ...], filters: dict[str, Any]) -> tuple[bool, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from mailgate.db import fastsql
 from mailgate.db.models import AlertGroup, Event, Message, Nosy, Snooze, Ticket, TicketMerge
 from mailgate.lifecycle.notices import naive_now, record
 from mailgate.stages.base import Env
@@ -21,10 +22,13 @@ def final_ticket(ticket_id: int) -> int:
     seen = {ticket_id}
     current = ticket_id
     for _ in range(MAX_HOPS):
-        row = TicketMerge.get_or_none(TicketMerge.old == current)
-        if row is None or row.new_id in seen:
+        # every message asks (the thread stage): the statement's text is cached
+        found = fastsql.rows(TicketMerge, "new-of-old", lambda s: (
+            f"SELECT {s.c(TicketMerge.new)} FROM {s.t(TicketMerge)} WHERE {s.c(TicketMerge.old)} = {s.p}"),
+            [current])
+        if not found or found[0][0] in seen:
             return current
-        current = row.new_id
+        current = found[0][0]
         seen.add(current)
     return current
 

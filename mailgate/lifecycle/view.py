@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from mailgate.config import Settings
-from mailgate.db.models import Nosy, Person, Snooze, Ticket
+from mailgate.db import fastsql
+from mailgate.db.models import ACTIVE_STATUSES, Nosy, Person, Snooze, Ticket
 from mailgate.lifecycle.merge import merged_from, merged_into
 from mailgate.lifecycle.sla import milestones
 from mailgate.lifecycle.tree import tree_dict, tree_lines
@@ -69,6 +70,8 @@ def person_view(address: str) -> dict[str, Any] | None:
 def other_open_tickets(ticket: Ticket, limit: int | None = None) -> list[Ticket]:
     """The requester's other open tickets, newest first, for the acknowledgement. A query,
     not the `requested` backref: a requester's history can be long."""
-    query = (Ticket.select().where(Ticket.requester == ticket.requester_id, Ticket.id != ticket.id,
-                                   Ticket.status.in_(("new", "open", "stalled"))).order_by(Ticket.id.desc()))
-    return list(query.limit(limit) if limit else query)
+    # every acknowledgement asks: the statement's text is cached
+    return fastsql.select_where(Ticket, ("other-open", bool(limit)), lambda s: (
+        f"WHERE {s.c(Ticket.requester)} = {s.p} AND {s.c(Ticket.id)} <> {s.p}"
+        f" AND {s.c(Ticket.status)} IN ({', '.join(repr(x) for x in ACTIVE_STATUSES)}) ORDER BY {s.c(Ticket.id)} DESC"
+        + (f" LIMIT {s.p}" if limit else "")), [ticket.requester_id, ticket.id, *([limit] if limit else [])])

@@ -8,6 +8,7 @@ from mailgate.attachments import store_attachment
 from mailgate.bounces import failed_addresses
 from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
 from mailgate.history import record_event
+from mailgate.nosy import insert_nosy
 from mailgate.people import person_for
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
@@ -62,7 +63,7 @@ class Store:
         if msg.created:
             record_event(ticket, p.from_addr, "created", None, ticket.subject, row, env)
             if p.from_addr:  # the requester is the sender: no second lookup, one statement
-                Nosy.insert(ticket=ticket, person=sender).on_conflict_ignore().execute()
+                insert_nosy(ticket.id, sender.id)
             else:
                 add_nosy(ticket, p.from_addr, p.from_name)
             for other, kind in msg.link_to:

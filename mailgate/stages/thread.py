@@ -23,6 +23,7 @@ import logging
 from datetime import timedelta
 
 from mailgate.bounces import attribute_bounce
+from mailgate.db import fastsql
 from mailgate.db.models import ACTIVE_STATUSES, Message, Nosy, Person, Ticket
 from mailgate.parse import ParsedMessage
 from mailgate.people import is_staff
@@ -33,6 +34,8 @@ from mailgate.subject import find_ticket_number, normalize
 
 log = logging.getLogger("mailgate.thread")
 
+MAX_LOOKUP_IDS = 200
+
 
 class Unattributable(Exception):  # noqa: N818 - the quarantine shows the name as the reason
     """Automatic mail (bounce, auto-reply) that names no ticket of ours: held, not a ticket."""
@@ -41,17 +44,20 @@ class Unattributable(Exception):  # noqa: N818 - the quarantine shows the name a
 def by_message_ids(p: ParsedMessage) -> int | None:
     """The ticket of the most specific stored message this one refers to: In-Reply-To
     first, then References from the newest back to the root."""
-    ordered = list(dict.fromkeys([*p.in_reply_to, *reversed(p.references)]))
+    # the 200 most specific ids: a hostile References header cannot make a statement too large
+    ordered = list(dict.fromkeys([*p.in_reply_to, *reversed(p.references)]))[:MAX_LOOKUP_IDS]
     if not ordered:
         return None
-    rows = (Message.select(Message.message_id, Message.ticket)
-            .where(Message.message_id.in_(ordered), Message.ticket.is_null(False))
-            .order_by(Message.id.desc()))
+    n = len(ordered)
+    # one statement (its text cached per number of ids): stored messages, newest first, then roots
+    rows = fastsql.rows(Message, ("thread-by-ids", n), lambda s: (
+        f"SELECT 0, {s.c(Message.message_id)}, {s.c(Message.ticket)}, {s.c(Message.id)} FROM {s.t(Message)}"
+        f" WHERE {s.c(Message.message_id)} IN ({s.ps(n)}) AND {s.c(Message.ticket)} IS NOT NULL"
+        f" UNION ALL SELECT 1, {s.c(Ticket.root_message_id)}, {s.c(Ticket.id)}, 0 FROM {s.t(Ticket)}"
+        f" WHERE {s.c(Ticket.root_message_id)} IN ({s.ps(n)}) ORDER BY 1, 4 DESC"), [*ordered, *ordered])
     found: dict[str, int] = {}
-    for r in rows:
-        found.setdefault(r.message_id, r.ticket_id)
-    for t in Ticket.select(Ticket.id, Ticket.root_message_id).where(Ticket.root_message_id.in_(ordered)):
-        found.setdefault(t.root_message_id, t.id)
+    for _, message_id, ticket_id, _ in rows:
+        found.setdefault(message_id, ticket_id)
     return next((found[mid] for mid in ordered if mid in found), None)
 
 
