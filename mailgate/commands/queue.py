@@ -21,7 +21,7 @@ class QueueCommand:
         old = ticket.queue.name
         if old == target.name:
             return f"queue: already {old}"
-        row, _ = Queue.get_or_create(name=target.name, defaults={"address": target.address})
+        row = Queue.named(target.name, target.address)
         ticket.queue = row
         ticket.save()
         return ctx.record("queue", old, target.name)

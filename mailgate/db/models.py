@@ -63,6 +63,14 @@ class Queue(BaseModel):
     name = pw.CharField(unique=True)
     address = pw.CharField()
 
+    @classmethod
+    def named(cls, name: str, address: str) -> Queue:
+        """The row of a configured queue, created on first use (every new ticket asks)."""
+        found = fastsql.select_where(cls, "by-name", lambda s: f"WHERE {s.c(cls.name)} = {s.p}", [name])
+        if found:
+            return found[0]
+        return cls.get_or_create(name=name, defaults={"address": address})[0]
+
 
 class Person(BaseModel):
     address = pw.CharField(unique=True)

@@ -34,7 +34,7 @@ class Store:
         now = env.clock().replace(tzinfo=None)
         sender = sender_of(msg)
         if msg.ticket_id is None:
-            queue, _ = Queue.get_or_create(name=msg.queue.name, defaults={"address": msg.queue.address})
+            queue = Queue.named(msg.queue.name, msg.queue.address)
             ticket = Ticket.create(
                 queue=queue, subject=clean_subject(p.subject, settings.gateway.subject_tag),
                 status="new", priority=msg.queue.default_priority, requester=sender,
