@@ -61,8 +61,10 @@ def one_run(folder: Path, gw: Path) -> dict:
     config = h.make_gateway(gw)
     os.chdir(gw)  # the gateway's paths are relative to it
     env = build_env(load_settings(config))
-    import talon  # noqa: F401 - start-up, not per-message cost
-    import talon.signature.bruteforce  # noqa: F401
+    from mailgate.clean.talon_modules import talon_module  # start-up, not per-message cost
+
+    talon_module("talon.quotations")
+    talon_module("talon.signature.bruteforce")
 
     spent: dict[str, float] = {}
     queries = [0]

@@ -44,9 +44,12 @@ _CUT_FOLLOWING = frozenset({"divRplyFwdMsg", "appendonsend", "moz-cite-prefix"})
 
 @functools.cache
 def _talon_quotations() -> Any:
-    # Lazy: importing talon drags in scikit-learn. register_xpath_extensions() is the only part
-    # of talon.init() we need (its "mg:" XPath helpers); init() would also load the ML model.
-    from talon import quotations
+    # Lazy, and without talon's package __init__ (mailgate/clean/talon_modules.py).
+    # register_xpath_extensions() is the only part of talon.init() we need (its "mg:" XPath
+    # helpers); init() would also load the ML model.
+    from mailgate.clean.talon_modules import talon_module
+
+    quotations = talon_module("talon.quotations")
 
     quotations.register_xpath_extensions()
     return quotations

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-import types
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 # "Sent from my iPhone", "Get Outlook for iOS", "Von meinem iPhone gesendet" ... Only short
@@ -56,25 +53,11 @@ _TAIL_LINE_MAX_LEN = 60
 
 @functools.cache
 def _bruteforce() -> Any:
-    """talon's regex-only signature extractor, imported on first use.
+    """talon's regex-only signature extractor, imported on first use without talon's ML
+    model and scikit-learn (mailgate/clean/talon_modules.py says why)."""
+    from mailgate.clean.talon_modules import talon_module
 
-    Importing talon pulls in scikit-learn (~1 s), which callers that only need `CleanText`
-    should not pay for. On current scikit-learn, `talon/signature/__init__.py` raises while
-    importing its ML classifier (`sklearn.externals.joblib` is gone). `import talon` swallows
-    that error and leaves the already-loaded `bruteforce` submodule behind, which is what the
-    second import finds. If a talon release stops doing that, register the package without
-    running its __init__ so the pure-regex submodule can still load; the ML model stays unused.
-    """
-    import talon
-
-    try:
-        from talon.signature.bruteforce import extract_signature
-    except ImportError:
-        pkg = types.ModuleType("talon.signature")
-        pkg.__path__ = [str(Path(talon.__file__).parent / "signature")]
-        sys.modules.setdefault("talon.signature", pkg)
-        from talon.signature.bruteforce import extract_signature
-    return extract_signature
+    return talon_module("talon.signature.bruteforce").extract_signature
 
 
 def is_mobile_footer(line: str) -> bool:
