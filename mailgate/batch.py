@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -66,13 +66,15 @@ class _DeferredSpool:
 _worker_env = None
 
 
-def _init_worker(settings: object) -> None:
+def _init_worker(settings: object, rules: object = None) -> None:
+    """Build the worker's Env; `rules` is the writer's loaded RuleSet (the daemon passes it
+    after a SIGHUP), None to load the rule files on first use."""
     global _worker_env
     from mailgate.app import template_env, utc_clock
     from mailgate.stages.base import Env
 
     _worker_env = Env(settings=settings, spool=Spool(settings.spool_dir),  # type: ignore[attr-defined]
-                      templates=template_env(settings), clock=utc_clock)  # type: ignore[arg-type]
+                      templates=template_env(settings), clock=utc_clock, rules=rules)  # type: ignore[arg-type]
     import mailgate.clean  # noqa: F401  (pay talon's import once per worker, before the first message)
 
 
@@ -95,7 +97,10 @@ def _prepare_remote(entry: SpoolEntry, raw: bytes) -> bytes | None:
     from mailgate.stages.base import Inbound
 
     msg = Inbound(entry=entry, raw=raw)
-    early = prepare(msg, _worker_env)  # type: ignore[arg-type]
+    try:
+        early = prepare(msg, _worker_env)  # type: ignore[arg-type]
+    except TransientError:  # e.g. rule files unreadable: the writer meets it again and defers the group
+        return None
     msg.raw = b""  # the writer has the bytes already: do not ship them back
     try:
         return pickle.dumps((msg, _encode_early(early)), protocol=pickle.HIGHEST_PROTOCOL)
@@ -118,6 +123,13 @@ class BatchImporter:
 
     def run(self, messages: Iterable[tuple[str, bytes]], source: str,
             on_outcome: Callable[[str, object], None]) -> None:
+        try:
+            self._run(messages, source, on_outcome)
+        finally:
+            self.env.spool.flush()  # type: ignore[attr-defined]  # committed entries are gone when we return
+
+    def _run(self, messages: Iterable[tuple[str, bytes]], source: str,
+             on_outcome: Callable[[str, object], None]) -> None:
         items = self._spooled(messages, source)
         if self.workers == 1:
             self._write(((item, None) for item in items), on_outcome)
@@ -209,41 +221,80 @@ class BatchImporter:
 
     def _commit_group(self, group: list[tuple[Item, bytes | None]],
                       on_outcome: Callable[[str, object], None]) -> None:
-        import peewee as pw
+        labels = {item.entry.name: item.label for item, _ in group}
+        results = commit_group(self.env, [(item.entry, item.raw, payload) for item, payload in group])
+        failed = None
+        for entry, outcome in results:
+            if isinstance(outcome, Exception):
+                failed = failed or outcome  # released to the queue: `mailgate process` retries it
+            else:
+                on_outcome(labels[entry.name], outcome)
+        if failed is not None:
+            raise failed
 
-        from mailgate.db.transaction import write_transaction
-        from mailgate.pipeline import finish, precheck, prepare
-        from mailgate.stages.base import Inbound
 
-        env = self.env
-        deferred = _DeferredSpool(env.spool)  # type: ignore[attr-defined]
-        group_env = replace(env, spool=deferred)  # type: ignore[type-var]
-        outcomes: list[tuple[str, object]] = []
+# --- the group commit, shared by `mailgate import` and the daemon's worker -------------------
+
+
+def commit_group(env: object, group: Sequence[tuple[SpoolEntry, bytes, bytes | None]]
+                 ) -> list[tuple[SpoolEntry, object]]:
+    """Run the database stages for claimed entries in one transaction (one commit fsync for
+    the group), each message in its own savepoint; `payload` is `_prepare_remote`'s result,
+    None to prepare in this process. Returns (entry, Outcome) per message in order, or
+    (entry, exception) for a message that failed outside the stages: its savepoint is rolled
+    back and its entry released for a retry, the others are committed.
+
+    Spool entries are forgotten only after the commit (`_DeferredSpool`). A transient
+    database error rolls the whole group back, releases every entry and raises TransientError."""
+    import peewee as pw
+
+    from mailgate.db.models import database_proxy
+    from mailgate.db.transaction import write_transaction
+
+    deferred = _DeferredSpool(env.spool)  # type: ignore[attr-defined]
+    group_env = replace(env, spool=deferred)  # type: ignore[type-var]
+    results: list[tuple[SpoolEntry, object]] = []
+    try:
+        with write_transaction():
+            db = database_proxy.obj
+            for entry, raw, payload in group:
+                forgotten = len(deferred.finished)
+                try:
+                    with db.atomic():  # a savepoint: an unexpected error undoes this message only
+                        results.append((entry, _commit_one(entry, raw, payload, group_env)))
+                except (TransientError, pw.OperationalError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a bug outside the stages: kept for retry
+                    del deferred.finished[forgotten:]
+                    results.append((entry, exc))
+    except (TransientError, pw.OperationalError) as exc:
+        # rolled back: every entry of the group goes back to the queue for a later run
+        for entry, _, _ in group:
+            env.spool.release(entry)  # type: ignore[attr-defined]
+        raise TransientError(f"database: {exc}") from exc
+    env.spool.forget(deferred.finished)  # type: ignore[attr-defined]  # committed: now the spool may forget them
+    for entry, outcome in results:
+        if isinstance(outcome, Exception):
+            env.spool.release(entry)  # type: ignore[attr-defined]
+    return results
+
+
+def _commit_one(entry: SpoolEntry, raw: bytes, payload: bytes | None, env: object) -> object:
+    from mailgate.pipeline import finish, precheck, prepare
+    from mailgate.stages.base import Inbound
+
+    decided = precheck(entry, raw, env)  # type: ignore[arg-type]
+    if decided is not None:
+        return decided
+    msg, early = None, None
+    if payload is not None:
         try:
-            with write_transaction():
-                for item, payload in group:
-                    decided = precheck(item.entry, item.raw, group_env)
-                    if decided is not None:
-                        outcomes.append((item.label, decided))
-                        continue
-                    msg, early = None, None
-                    if payload is not None:
-                        try:
-                            msg, coded = pickle.loads(payload)
-                            early = _decode_early(coded)
-                            msg.raw = item.raw
-                        except Exception:  # noqa: BLE001 - prepared again below
-                            msg = None
-                    if msg is None:
-                        msg = Inbound(entry=item.entry, raw=item.raw)
-                        early = prepare(msg, group_env)
-                    outcomes.append((item.label, finish(msg, group_env, early)))
-        except (TransientError, pw.OperationalError) as exc:
-            # rolled back: every entry of the group goes back to the queue for a later run
-            for item, _ in group:
-                env.spool.release(item.entry)  # type: ignore[attr-defined]
-            raise TransientError(f"database: {exc}") from exc
-        for entry in deferred.finished:  # committed: now the spool may forget them
-            env.spool.done(entry)  # type: ignore[attr-defined]
-        for label, outcome in outcomes:
-            on_outcome(label, outcome)
+            msg, coded = pickle.loads(payload)
+            early = _decode_early(coded)
+            msg.raw = raw
+        except Exception:  # noqa: BLE001 - prepared again below
+            msg = None
+    if msg is None:
+        msg = Inbound(entry=entry, raw=raw)
+        early = prepare(msg, env)  # type: ignore[arg-type]
+    return finish(msg, env, early)  # type: ignore[arg-type]

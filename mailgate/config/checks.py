@@ -121,6 +121,11 @@ def _check_daemon(s: Settings) -> None:
     for key in ("grace_period", "spool_poll_interval", "heartbeat_interval"):
         if getattr(d, key) <= 0:
             raise ConfigError(f"daemon.{key}: expected a positive number of seconds, got {getattr(d, key)}")
+    if not -1 <= d.workers <= 64:
+        raise ConfigError(f"daemon.workers: expected -1 (one per extra core), 0 (no worker processes) "
+                          f"or 1 to 64, got {d.workers}")
+    if not 1 <= d.group_size <= 1000:
+        raise ConfigError(f"daemon.group_size: expected 1 to 1000 messages per transaction, got {d.group_size}")
     names: set[str] = set()
     for i, acct in enumerate(s.imap):
         where = f"imap[{i}]"

@@ -118,6 +118,10 @@ class DaemonSettings:
     log_format: str = "text"  # text | json (the --log-format option overrides it)
     spool_poll_interval: float = 0.25  # seconds between scans for mail queued by `mailgate deliver`
     heartbeat_interval: float = 30.0  # seconds between heartbeats that `mailgate status` shows
+    # processes running parse/classify/clean beside the database thread: -1 = one per core
+    # beyond the first (os.cpu_count() - 1), 0 = everything in the daemon process
+    workers: int = -1
+    group_size: int = 64  # spool entries committed per database transaction, at most
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from mailgate.config import Settings
 from mailgate.daemon.dbthread import DbThread
 from mailgate.daemon.imap import ImapFetcher
 from mailgate.daemon.lmtp import GatewayLMTP
+from mailgate.daemon.preparer import Preparer, default_workers
 from mailgate.daemon.reload import RELOAD_HOOKS, ReloadHook, reload_env
 from mailgate.daemon.scheduler import Job, Scheduler
 from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
@@ -37,9 +38,10 @@ log = logging.getLogger("mailgate.daemon.serve")
 
 
 class Daemon:
-    def __init__(self, config_path: Path, settings: Settings) -> None:
+    def __init__(self, config_path: Path, settings: Settings, preparer: Preparer | None = None) -> None:
         self.config_path = config_path
         self.settings = settings
+        self.preparer = preparer  # forked before this object starts its database thread
         self.spool = Spool(settings.spool_dir)
         self.stop = asyncio.Event()
         self.db = DbThread()
@@ -70,7 +72,7 @@ class Daemon:
         log.info("spool %s: %d entries recovered from a previous run, %d waiting", s.spool_dir, recovered,
                  backlog, extra={"stage": "startup"})
         await self.db.run(self._register)
-        self.worker = Worker(env, self.db, s.daemon.spool_poll_interval)
+        self.worker = Worker(env, self.db, s.daemon.spool_poll_interval, s.daemon.group_size, self.preparer)
         for kind, cls in (("smtp", GatewaySMTP), ("lmtp", GatewayLMTP)):
             listen = getattr(s.listen, kind)
             if not listen.enabled:
@@ -207,6 +209,8 @@ class Daemon:
             except Exception:  # noqa: BLE001 - state is informational only
                 pass
             self.db.stop()
+        if self.preparer is not None and clean:
+            self.preparer.close()
         os.close(self.lock_fd)
         log.info("stopped", extra={"stage": "shutdown", "outcome": "clean" if clean else "deferred"})
         return clean
@@ -220,8 +224,18 @@ def dump_stacks() -> None:
     sys.stderr.flush()
 
 
+def start_preparer(settings: Settings) -> Preparer | None:
+    """Fork the preparing workers now: before the database thread (or any other) exists.
+    Not when another daemon holds the spool: this start is about to be refused."""
+    workers = default_workers(settings.daemon.workers)
+    if workers == 0 or Spool(settings.spool_dir).daemon_running():
+        return None
+    return Preparer(settings, workers)
+
+
 async def serve(config_path: Path, settings: Settings) -> int:
-    daemon = Daemon(config_path, settings)
+    preparer = start_preparer(settings)
+    daemon = Daemon(config_path, settings, preparer)
     daemon.install_signals()
     try:
         await daemon.start()
@@ -229,6 +243,8 @@ async def serve(config_path: Path, settings: Settings) -> int:
         daemon.stop.set()
         for t in daemon.tasks.values():
             t.cancel()
+        if preparer is not None:
+            preparer.close()
         raise
     await daemon.stop.wait()
     clean = await daemon.shutdown()

@@ -1,4 +1,12 @@
-"""Drain the spool through the pipeline, one message at a time, in the database thread.
+"""Drain the spool through the pipeline in groups: one database transaction per group.
+
+    claim (a thread)  →  prepare (a worker process, or here)  →  commit (the database thread)
+
+The worker claims what is pending now, up to `[daemon] group_size` entries (it never waits
+for a group to fill), has the pure stages run for them while the database thread commits
+the previous group, then hands them to `batch.commit_group`: one transaction, one savepoint
+per message, spool entries forgotten only after the commit. Groups are committed in queue
+order, so a reply never overtakes the message it answers.
 
 New entries come from our own listeners (they call `wake`) and from `mailgate deliver`
 processes, which only spool while the daemon runs: a short poll of queue/ notices those.
@@ -7,12 +15,17 @@ processes, which only spool while the daemon runs: a short poll of queue/ notice
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from mailgate.batch import commit_group
 from mailgate.daemon.dbthread import DbThread
+from mailgate.daemon.preparer import Preparer
 from mailgate.errors import TransientError
-from mailgate.pipeline import Outcome, process_entry
+from mailgate.pipeline import Outcome
+from mailgate.spool import SpoolEntry
 from mailgate.stages.base import Env
 
 log = logging.getLogger("mailgate.daemon.worker")
@@ -20,60 +33,136 @@ log = logging.getLogger("mailgate.daemon.worker")
 # after a transient failure (database locked or down) wait before trying the queue again
 TRANSIENT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 
+Group = list[tuple[SpoolEntry, bytes]]
+
 
 class Worker:
-    def __init__(self, env: Env, db: DbThread, poll_interval: float) -> None:
+    def __init__(self, env: Env, db: DbThread, poll_interval: float, group_size: int = 64,
+                 preparer: Preparer | None = None) -> None:
         self.env = env
         self.db = db
         self.poll_interval = poll_interval
+        self.group_size = max(1, group_size)
+        self.preparer = preparer
         self.processed = 0
         self._wake = asyncio.Event()
         self._failures = 0
-        self.busy = False  # a message is in hand (shutdown waits for it)
+        self.busy = False  # messages are in hand (shutdown waits for them)
         self.on_outcome: list[Callable[[Outcome], None]] = []
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.db.run(warm_up, self.env)
-        while not stop.is_set():
-            self._wake.clear()
-            names = await asyncio.get_running_loop().run_in_executor(None, self.env.spool.pending)
-            for name in names:
-                if stop.is_set():
-                    return
-                self.busy = True
-                try:
-                    ok = await self.db.run(self._process_one, name)
-                finally:
-                    self.busy = False
-                if not ok:
-                    await self._backoff(stop)
-                    break
-            if not names:
-                await _wait_any(stop, self._wake, self.poll_interval)
-
-    def _process_one(self, name: str) -> bool:
-        """Runs in the database thread. False means: stop draining and back off."""
-        env = self.env
-        entry = env.spool.claim(name)
-        if entry is None:
-            return True  # `mailgate process` or another worker took it
+        if self.preparer is not None and not self.preparer.broken:
+            await self.preparer.ready()
+        else:
+            await self.db.run(warm_up, self.env)
+        loop = asyncio.get_running_loop()
+        committing: asyncio.Future[bool] | None = None  # the previous group, in the database thread
         try:
-            outcome = process_entry(entry, env)
-        except TransientError as exc:
-            env.spool.release(entry)
-            log.warning("deferred, will retry: %s", exc,
-                        extra={"message_id": entry.sha256[:12], "outcome": "deferred", "source": entry.source})
+            while not stop.is_set():
+                self._wake.clear()
+                group: Group = await loop.run_in_executor(None, self._claim_group)
+                if not group:
+                    if committing is not None:
+                        ok, committing = await committing, None
+                        if not ok:
+                            await self._backoff(stop)
+                        continue  # mail may have arrived during that commit
+                    await _wait_any(stop, self._wake, self.poll_interval)
+                    continue
+                self.busy = True
+                payloads = await self._prepare(group)
+                if committing is not None:
+                    ok, committing = await committing, None
+                    if not ok:  # the queue is deferred: this group waits with it
+                        await loop.run_in_executor(None, self._release, group)
+                        await self._backoff(stop)
+                        continue
+                if stop.is_set():  # shutting down: hand the group back rather than start on it
+                    await loop.run_in_executor(None, self._release, group)
+                    break
+                committing = asyncio.ensure_future(self.db.run(self._commit, group, payloads))
+                if group[0][0].attempts > 1:  # a suspect: nothing else in hand until it is done
+                    ok, committing = await committing, None
+                    if not ok:
+                        await self._backoff(stop)
+            if committing is not None:
+                ok, committing = await committing, None
+        finally:
+            self.busy = False
+
+    def _claim_group(self) -> Group:
+        """Runs in an executor thread: claim (attempt counted durably) and read what is
+        pending now, oldest first.
+
+        An entry that was in hand before (its process died, or its group was deferred) is
+        claimed alone: were it the message that kills the process, a group would count the
+        crash against every innocent message with it, and after MAX_ATTEMPTS quarantine them
+        all. Alone, the crash counter points at the culprit, as with one message at a time."""
+        spool = self.env.spool
+        group: Group = []
+        for name in spool.pending():
+            if len(group) >= self.group_size:
+                break
+            suspect = _attempts_so_far(spool.queue_dir / name) > 0
+            if suspect and group:
+                break  # its turn comes next, alone
+            entry = spool.claim(name)
+            if entry is None:
+                continue  # `mailgate process` or another worker took it
+            try:
+                group.append((entry, spool.read_raw(entry.sha256)))
+            except OSError as exc:  # the raw file is unreadable: keep the entry, say why
+                spool.release(entry)
+                log.error("spool entry kept, raw message unreadable: %s", exc,
+                          extra={"message_id": entry.sha256[:12], "stage": "claim", "source": entry.source})
+                continue
+            if suspect:
+                break
+        return group
+
+    def _release(self, group: Group) -> None:
+        for entry, _ in group:
+            self.env.spool.release(entry)
+
+    async def _prepare(self, group: Group) -> list[bytes | None]:
+        if self.preparer is None:
+            return [None] * len(group)  # the database thread prepares each message itself
+        return await self.preparer.prepare(self.env, [entry for entry, _ in group])
+
+    def _commit(self, group: Group, payloads: list[bytes | None]) -> bool:
+        """Runs in the database thread. False means: stop draining and back off."""
+        try:
+            results = commit_group(self.env, [(e, raw, p) for (e, raw), p in zip(group, payloads, strict=True)])
+        except TransientError as exc:  # rolled back, every entry released
+            log.warning("deferred %d message%s, will retry: %s", len(group), "" if len(group) == 1 else "s", exc,
+                        extra={"message_id": _span(group), "stage": "commit", "outcome": "deferred"})
             return False
-        except Exception:  # noqa: BLE001 - a bug outside the stages: keep the entry, keep running
-            env.spool.release(entry)
-            log.exception("processing failed outside the stages; entry kept for retry (attempt %d)",
-                          entry.attempts, extra={"message_id": entry.sha256[:12], "outcome": "error",
-                                                 "source": entry.source})
+        except Exception:  # noqa: BLE001 - a bug outside the stages: keep the entries, keep running
+            self._release(group)
+            log.exception("group commit failed outside the stages; %d entries kept for retry", len(group),
+                          extra={"message_id": _span(group), "stage": "commit", "outcome": "error"})
             return False
-        self._failures = 0
+        ok = True
+        for entry, outcome in results:
+            if isinstance(outcome, Exception):
+                ok = False  # released: retried after a back-off; the crash counter quarantines it eventually
+                log.error("processing failed outside the stages; entry kept for retry (attempt %d): %s: %s",
+                          entry.attempts, type(outcome).__name__, outcome, exc_info=outcome,
+                          extra={"message_id": entry.sha256[:12], "stage": "commit", "outcome": "error",
+                                 "source": entry.source})
+                continue
+            self._report(entry, outcome)  # type: ignore[arg-type]
+        if ok:
+            self._failures = 0
+        if len(group) > 1:
+            log.info("group of %d committed in one transaction", len(group),
+                      extra={"message_id": _span(group), "stage": "commit"})
+        return ok
+
+    def _report(self, entry: SpoolEntry, outcome: Outcome) -> None:
         self.processed += 1
         stage = outcome.detail.split(":", 1)[0] if outcome.status == "quarantined" and ":" in outcome.detail else "pipeline"
         level = logging.WARNING if outcome.status == "quarantined" else logging.INFO
@@ -84,12 +173,24 @@ class Worker:
                        "ticket": outcome.ticket_id, "outcome": outcome.status, "source": entry.source})
         for hook in self.on_outcome:
             hook(outcome)
-        return True
 
     async def _backoff(self, stop: asyncio.Event) -> None:
         delay = TRANSIENT_BACKOFF[min(self._failures, len(TRANSIENT_BACKOFF) - 1)]
         self._failures += 1
         await _wait_any(stop, asyncio.Event(), delay)
+
+
+def _attempts_so_far(queued: Path) -> int:
+    try:
+        return int(json.loads(queued.read_bytes()).get("attempts", 0))
+    except (OSError, ValueError):
+        return 0  # gone (claimed elsewhere) or unreadable: claim() decides
+
+
+def _span(group: Group) -> str:
+    """The log line's message id for a whole group: first..last spool hash."""
+    first, last = group[0][0].sha256[:12], group[-1][0].sha256[:12]
+    return first if len(group) == 1 else f"{first}..{last}"
 
 
 _WARM_UP_MESSAGE = (

@@ -100,6 +100,11 @@ class DaemonProc:
                 (not p.exists() or not any(n.endswith(".json") for n in os.listdir(p)))
         wait_until(empty, timeout, what="an empty spool")
 
+    def backlog(self) -> int:
+        """Entries queued or claimed: accepted, not yet committed."""
+        return sum(len([n for n in os.listdir(self.spool / d) if n.endswith(".json")])
+                   for d in ("queue", "processing") if (self.spool / d).exists())
+
     def db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.gateway.dir / "store" / "mailgate.db", timeout=30)
 

@@ -26,6 +26,7 @@ class FaultFigures:
     quarantined: int  # acknowledged and quarantined by the crash counter (kept, retryable)
     kills: int
     attempts: int
+    most_in_hand: int  # the most claimed entries (spool/processing/) a kill caught: >1 = mid-group
     seconds: float
     seed: int
 
@@ -33,42 +34,65 @@ class FaultFigures:
         return asdict(self)
 
 
-def _client(d: DaemonProc, count: int, acked: set[int], attempts: list[int], done: threading.Event) -> None:
-    n = 0
-    while n < count:
+def _client(d: DaemonProc, numbers: list[int], acked: set[int], attempts: list[int], done: threading.Event) -> None:
+    i = 0
+    while i < len(numbers):
         attempts[0] += 1
         try:
             with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
-                while n < count:
+                while i < len(numbers):
+                    n = numbers[i]
                     s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n, subject="Fault"))
                     acked.add(n)  # reached only on 250
-                    n += 1
+                    i += 1
         except (OSError, smtplib.SMTPException):
             time.sleep(0.02)  # refused, reset, 421 or 451: an MTA keeps the mail and retries
     done.set()
 
 
+def _in_hand(d: DaemonProc) -> int:
+    folder = d.spool / "processing"
+    return len(list(folder.glob("*.json"))) if folder.exists() else 0
+
+
 def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seconds: float = 240.0,
-              max_kills: int = 15) -> FaultFigures:
+              max_kills: int = 15, clients: int = 1, kill_during_drain: bool = True,
+              aim_mid_group: bool = False) -> FaultFigures:
+    """`clients` concurrent SMTP sessions (several fill the queue faster than the worker
+    drains it); with `kill_during_drain` the kills go on after the last 250 while a backlog
+    remains; with `aim_mid_group` each kill waits (up to 5 s) for the daemon to hold more
+    than one claimed entry: a group being prepared or committed."""
     seed = seed if seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
     acked: set[int] = set()
     attempts = [0]
-    done = threading.Event()
+    events = [threading.Event() for _ in range(clients)]
     started = time.monotonic()
-    client = threading.Thread(target=_client, args=(d, count, acked, attempts, done), daemon=True)
-    client.start()
-    kills = 0
+    lanes = [list(range(count))[k::clients] for k in range(clients)]
+    threads = [threading.Thread(target=_client, args=(d, lane, acked, attempts, ev), daemon=True)
+               for lane, ev in zip(lanes, events, strict=True)]
+    for t in threads:
+        t.start()
+
+    def busy() -> bool:
+        return not all(ev.is_set() for ev in events) or (kill_during_drain and d.backlog() > 0)
+
+    kills = most_in_hand = 0
     # bounded, so the test's time is too: after max_kills the client finishes undisturbed
-    while not done.is_set() and time.monotonic() - started < max_seconds and kills < max_kills:
+    while busy() and time.monotonic() - started < max_seconds and kills < max_kills:
         # random points: during start-up, in SMTP sessions, in spool fsyncs, mid-transaction
-        done.wait(rng.uniform(0.05, 1.2))
-        if done.is_set():
+        time.sleep(rng.uniform(0.05, 1.2))
+        aim_until = time.monotonic() + (5.0 if aim_mid_group else 0.0)
+        while _in_hand(d) < 2 and time.monotonic() < aim_until and busy():
+            time.sleep(0.002)
+        if not busy():
             break
+        most_in_hand = max(most_in_hand, _in_hand(d))
         d.kill9()
         kills += 1
         d.start(wait=rng.random() < 0.5)  # sometimes kill it again while it is still starting
-    client.join(30)
+    for t in threads:
+        t.join(30)
     if not d.running():
         d.start()
     d.wait_ready()
@@ -80,7 +104,7 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
     return FaultFigures(sent=count, acknowledged=len(acked), stored=stored,
                         duplicates=sum(c - 1 for c in ids.values() if c > 1),
                         lost=len(wanted - set(ids) - quarantined), quarantined=len(quarantined),
-                        kills=kills, attempts=attempts[0], seconds=round(time.monotonic() - started, 1), seed=seed)
+                        kills=kills, attempts=attempts[0], most_in_hand=most_in_hand, seconds=round(time.monotonic() - started, 1), seed=seed)
 
 
 def _quarantined_ids(d: DaemonProc) -> set[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.daemon.faults import kill_loop
@@ -18,3 +21,35 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(make_daemon) -> No
     assert figures.stored == figures.acknowledged, figures
     # the worker left nothing behind: every accepted message has an outcome
     assert not list((d.spool / "queue").glob("*.json")) and not list((d.spool / "processing").glob("*.json"))
+
+
+@pytest.mark.timeout(240)
+def test_kill_9_in_the_middle_of_group_commits_loses_and_duplicates_nothing(make_daemon) -> None:
+    # four clients fill the queue faster than one writer drains it: the worker commits
+    # groups of many messages, and the kills (also after the last 250, during the drain)
+    # land while a group is claimed, being prepared in the worker process, or committing
+    d = make_daemon()
+    figures = kill_loop(d, count=400, clients=4, max_kills=6, aim_mid_group=True)
+    print(f"\nkill -9 mid-group fault run: {figures.as_dict()}")
+    assert figures.kills >= 3, figures
+    assert figures.most_in_hand > 1, figures  # at least one kill caught a group in hand
+    assert figures.acknowledged == figures.sent == 400, figures
+    assert figures.lost == 0 and figures.duplicates == 0, figures
+    assert figures.stored == figures.acknowledged, figures
+    assert not list((d.spool / "queue").glob("*.json")) and not list((d.spool / "processing").glob("*.json"))
+    # and no orphan: the preparing workers of the killed daemons died with them
+    assert _orphans(d) == [], "a killed daemon's worker process outlived it"
+
+
+def _orphans(d) -> list[int]:
+    """Processes running this gateway's `serve` that are neither the daemon nor its children."""
+    found = []
+    for pid in (int(n) for n in os.listdir("/proc") if n.isdigit()):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if str(d.gateway.config).encode() in cmdline and pid != d.proc.pid and ppid != d.proc.pid:
+            found.append(pid)
+    return found

@@ -1,0 +1,170 @@
+"""The pure stages (parse → addressing → classify → rules → clean) in worker processes, so
+the daemon uses a second core: while the database thread commits one group, a worker
+prepares the next.
+
+The workers are forked once, at start-up, before the daemon's first thread exists (a fork
+never copies a lock another thread holds); when threads already run, the forkserver start
+method is used instead. A worker imports talon and runs the warm-up message before the
+daemon serves, dies with the daemon (PR_SET_PDEATHSIG: a kill -9 of the daemon leaves no
+orphan), and ignores the signals meant for the daemon (a terminal's Ctrl-C or systemd's
+SIGTERM to the whole group must not break the pool during the grace period).
+
+A SIGHUP reload replaces `env.settings` and `env.rules` with new objects; every call carries
+the current snapshot's generation, and a worker that has an older one rebuilds its Env from
+the snapshot (pickled once per reload), so rules, templates and settings reach the workers
+without a restart.
+
+If a worker dies, the pool is broken: the daemon logs it once and prepares in its own
+process from then on (slower, nothing lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from mailgate.spool import SpoolEntry
+from mailgate.stages.base import Env
+
+log = logging.getLogger("mailgate.daemon.preparer")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def default_workers(configured: int) -> int:
+    """-1 (the default): one worker per core beyond the first; 0: prepare in the daemon."""
+    if configured >= 0:
+        return configured
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+# --- the worker side -------------------------------------------------------------------
+
+_generation = -1
+
+
+def _init_child(parent_pid: int, settings: object) -> None:
+    global _generation
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the orphan exits when its pipe breaks
+        pass
+    if os.getppid() != parent_pid:  # the daemon died before prctl took effect
+        os._exit(0)
+    from mailgate.batch import _init_worker
+
+    _init_worker(settings)
+    _generation = 0
+
+
+def _warm_up() -> int:
+    from mailgate.batch import _worker_env
+    from mailgate.daemon.worker import warm_up
+
+    warm_up(_worker_env)  # type: ignore[arg-type]
+    return os.getpid()
+
+
+def _prepare_chunk(generation: int, snapshot: bytes, entries: list[SpoolEntry]) -> list[bytes | None]:
+    """In a worker: read each message from the spool (the page cache has it: the daemon wrote
+    it moments ago) and run the pure stages; pickled results as `batch._prepare_remote`."""
+    global _generation
+    from mailgate import batch
+
+    if generation != _generation:
+        settings, rules = pickle.loads(snapshot)
+        batch._init_worker(settings, rules)
+        _generation = generation
+    env = batch._worker_env
+    out: list[bytes | None] = []
+    for entry in entries:
+        try:
+            raw = env.spool.read_raw(entry.sha256)  # type: ignore[union-attr]
+        except OSError:
+            out.append(None)  # the daemon reads it again and decides
+            continue
+        out.append(batch._prepare_remote(entry, raw))
+    return out
+
+
+# --- the daemon side -------------------------------------------------------------------
+
+
+class Preparer:
+    """`workers` processes running the pure stages for the daemon's worker."""
+
+    def __init__(self, settings: object, workers: int) -> None:
+        import multiprocessing
+
+        self.workers = workers
+        self.broken = False
+        self._snapshot_key: tuple[int, int] | None = None
+        self._snapshot = b""
+        self._generation = 0
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                        initializer=_init_child, initargs=(os.getpid(), settings))
+        # with fork, the first submit forks every worker, now, from this (the only) thread
+        self._warming = [self.pool.submit(_warm_up) for _ in range(workers)]
+        log.info("%d preparing worker process%s started (%s)", workers, "" if workers == 1 else "es", method,
+                 extra={"stage": "startup"})
+
+    async def ready(self) -> None:
+        """Wait until every worker has imported talon and prepared the warm-up message."""
+        try:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in self._warming))
+        except BrokenProcessPool as exc:
+            self._give_up(exc)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in getattr(self.pool, "_processes", {}).values() if p.pid]
+
+    def _current(self, env: Env) -> tuple[int, bytes]:
+        key = (id(env.settings), id(env.rules))
+        if key != self._snapshot_key:  # first call, or a SIGHUP replaced settings or rules
+            try:
+                self._snapshot = pickle.dumps((env.settings, env.rules), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - unpicklable rules: the worker loads the files itself
+                self._snapshot = pickle.dumps((env.settings, None), protocol=pickle.HIGHEST_PROTOCOL)
+            self._snapshot_key = key
+            self._generation += 1
+        return self._generation, self._snapshot
+
+    async def prepare(self, env: Env, entries: Sequence[SpoolEntry]) -> list[bytes | None]:
+        """Pickled preparations in the order of `entries`; None where the daemon must prepare."""
+        if self.broken or not entries:
+            return [None] * len(entries)
+        generation, snapshot = self._current(env)
+        size = -(-len(entries) // self.workers)  # ceil: one chunk per worker, order kept
+        chunks = [list(entries[i:i + size]) for i in range(0, len(entries), size)]
+        try:
+            parts = await asyncio.gather(*(asyncio.wrap_future(self.pool.submit(
+                _prepare_chunk, generation, snapshot, chunk)) for chunk in chunks))
+        except BrokenProcessPool as exc:
+            self._give_up(exc)
+            return [None] * len(entries)
+        except Exception:  # noqa: BLE001 - e.g. a reload the worker could not apply: prepare here
+            log.exception("preparing worker failed; this group is prepared in the daemon process",
+                          extra={"stage": "prepare", "message_id": entries[0].sha256[:12], "outcome": "error"})
+            return [None] * len(entries)
+        return [payload for part in parts for payload in part]
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self.broken:
+            log.error("a preparing worker process died (%s); preparing in the daemon process from now on", exc,
+                      extra={"stage": "prepare", "outcome": "degraded"})
+        self.broken = True
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=not self.broken, cancel_futures=True)

@@ -1,0 +1,117 @@
+"""The daemon's worker commits queued mail in groups, with the pure stages in a worker
+process: a poisoned message in a group is quarantined alone, a SIGHUP reaches the worker
+process, and `[daemon] workers` / `group_size` are validated by name."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import FIXTURES, MAILGATE_BIN
+from tests.daemon.conftest import DaemonProc, message, wait_until
+
+
+def _queued(d: DaemonProc, folder: str) -> int:
+    path = d.spool / folder
+    return len(list(path.glob("*.json"))) if path.exists() else 0
+
+
+def _quarantine(d: DaemonProc) -> list[tuple[str, str]]:
+    with d.db() as c:
+        return sorted(c.execute("SELECT stage, error FROM quarantine"))
+
+
+def test_a_group_with_poisoned_messages_quarantines_only_them_and_stores_the_rest(make_daemon) -> None:
+    d = make_daemon()
+    # hold SQLite's write lock: the worker's first commit waits, and the mail that arrives
+    # meanwhile is queued, to be committed as one group once the lock is released
+    lock = sqlite3.connect(d.gateway.dir / "store" / "mailgate.db", timeout=30, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(0))
+            wait_until(lambda: _queued(d, "queue") == 0 and _queued(d, "processing") == 1,
+                       what="the first message claimed")
+            time.sleep(0.3)  # the worker now waits on that commit, with nothing else in hand
+            for n in range(1, 6):
+                s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+            # a bounce nobody can attribute fails in a database stage (thread) ...
+            s.sendmail("", ["helpdesk@example.com"], (FIXTURES / "threading" / "09_bounce_unknown.eml").read_bytes())
+            for n in range(6, 11):
+                s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+        wait_until(lambda: _queued(d, "queue") == 10 + 1, what="the rest queued")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    d.wait_idle()
+    # ... and is quarantined alone; its group's other ten messages are stored, each once
+    assert sorted(d.inbound_ids()) == sorted(f"m{n}@customer.example" for n in range(11))
+    [(stage, error)] = _quarantine(d)
+    assert stage == "thread" and error.startswith("Unattributable: a bounce")
+    assert "group of 11 committed in one transaction" in d.log_text()
+    assert d.running()
+
+
+def test_sighup_reaches_the_worker_process(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[daemon]\n", "[daemon]\nworkers = 1\n", 1))
+    d.start()
+    assert "1 preparing worker process started" in d.log_text()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(1, subject="Vendor digest"))
+    wait_until(lambda: d.inbound_ids(), what="the first digest stored")
+    # the rules run in the worker process: a new rule must take effect there after SIGHUP
+    (d.gateway.dir / "rules" / "05-digests.toml").write_text(
+        '[[rule]]\nname = "digests"\nmatch.subject = "(?i)vendor digest"\nactions = { drop = "digest" }\n')
+    d.signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in d.log_text(), what="the reload")
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(2, subject="Vendor digest"))
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(3, subject="Printer"))
+    wait_until(lambda: len(d.inbound_ids()) == 2, what="the next message stored")
+    d.wait_idle()
+    assert sorted(d.inbound_ids()) == ["m1@customer.example", "m3@customer.example"]
+    assert "discarded (dropped by rule digests: digest)" in d.log_text()
+    assert d.stop() == 0
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("workers = -2", "daemon.workers: expected -1 (one per extra core), 0 (no worker processes) or 1 to 64, got -2"),
+    ("workers = 65", "daemon.workers: expected -1 (one per extra core), 0 (no worker processes) or 1 to 64, got 65"),
+    ("workers = \"two\"", "daemon.workers: expected an integer, got 'two'"),
+    ("group_size = 0", "daemon.group_size: expected 1 to 1000 messages per transaction, got 0"),
+])
+def test_daemon_workers_and_group_size_errors_name_the_key(make_daemon, line: str, expected: str) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[daemon]\n", f"[daemon]\n{line}\n", 1))
+    result = d.gateway.cli("ticket", "list")
+    assert result.exit_code == 78 and expected in result.output
+
+
+def test_serve_refuses_bad_workers_with_exit_78(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[daemon]\n", "[daemon]\nworkers = -3\n", 1))
+    r = subprocess.run([str(MAILGATE_BIN), "--config", str(cfg), "serve"], capture_output=True, timeout=30)
+    assert r.returncode == 78 and b"daemon.workers: expected -1" in r.stderr
+
+
+def test_workers_0_prepares_in_the_daemon_process(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[daemon]\n", "[daemon]\nworkers = 0\n", 1))
+    d.start()
+    assert "preparing worker process" not in d.log_text()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(5):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+    d.wait_idle()
+    assert sorted(d.inbound_ids()) == sorted(f"m{n}@customer.example" for n in range(5))
+    assert d.stop() == 0
