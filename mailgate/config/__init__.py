@@ -43,6 +43,9 @@ from mailgate.config.sections import (
     StoreSettings,
     ThreadingSettings,
 )
+
+# config_path lives outside this package so the MTA pipe can find the file without it
+from mailgate.config_location import config_path
 from mailgate.errors import ConfigError
 
 _SECTIONS: dict[str, type] = {
@@ -90,16 +93,6 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     if secret:
         settings = dataclasses.replace(settings, gateway=dataclasses.replace(settings.gateway, secret=secret))
     return settings
-
-
-def config_path(explicit: str | None) -> Path:
-    """--config wins, then MAILGATE_CONFIG, then ./mailgate.toml."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("MAILGATE_CONFIG")
-    if env:
-        return Path(env)
-    return Path.cwd() / DEFAULT_CONFIG_NAME
 
 
 def load_settings(path: Path) -> Settings:
