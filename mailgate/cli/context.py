@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import click
 
 from mailgate.config import Settings, config_path, load_settings
+from mailgate.console import configure_logging
 
 if TYPE_CHECKING:
     from mailgate.stages.base import Env
@@ -19,8 +19,7 @@ class Context:
         self.verbose = verbose
         self._settings: Settings | None = None
         self._env: Env | None = None
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(verbose)
 
     @property
     def settings(self) -> Settings:
