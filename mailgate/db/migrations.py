@@ -69,6 +69,22 @@ def _v7_lifecycle(db: pw.Database) -> None:
     db.create_tables(LIFECYCLE_MODELS, safe=True)
 
 
+def _v8_outbox_recipient(db: pw.Database) -> None:
+    """Outbox.recipient and an index for the hourly limit on automatic replies (issue 8): the
+    count for one address reads only that address's rows, not every acknowledgement of the
+    hour. Rows written before this have no recipient; they age out of the one-hour window."""
+    from playhouse.migrate import migrate as apply_ops
+
+    from mailgate.db.models import Outbox
+
+    table = Outbox._meta.table_name
+    if "recipient" not in {c.name for c in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db)
+        apply_ops(migrator.add_column(table, "recipient", pw.CharField(default="")))
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "outbox_recipient_kind_created_at" ON "outbox" '
+                   '("recipient", "kind", "created_at")')
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -77,6 +93,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (5, _v5_thread_index),
     (6, _v6_lookup_indexes),
     (7, _v7_lifecycle),
+    (8, _v8_outbox_recipient),
 ]
 
 LATEST = MIGRATIONS[-1][0]

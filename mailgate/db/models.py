@@ -164,6 +164,9 @@ class Outbox(BaseModel):
     kind = pw.CharField(default="")  # ack | update | receipt | ...
     sender = pw.CharField()
     recipients = JSONField(default=list)
+    # the first recipient, lowercased: the hourly limit on automatic replies counts by it
+    # (index with kind and created_at, migration 8); every outbox mail has one recipient
+    recipient = pw.CharField(default="")
     message_id = pw.CharField(index=True)
     message = pw.TextField()  # full RFC 5322 text, rendered when the ticket changed
     state = pw.CharField(default="pending", index=True)  # pending | sent | failed
@@ -172,6 +175,11 @@ class Outbox(BaseModel):
     last_error = pw.TextField(default="")
     created_at = pw.DateTimeField(default=utcnow)
     sent_at = pw.DateTimeField(null=True)
+
+    def save(self, force_insert: bool = False, only: object = None) -> int | bool:
+        if not self.recipient and self.recipients:
+            self.recipient = str(self.recipients[0]).lower()
+        return super().save(force_insert=force_insert, only=only)
 
 
 class Quarantine(BaseModel):

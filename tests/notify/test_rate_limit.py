@@ -29,7 +29,16 @@ def test_limit_is_per_sender(desk: Desk) -> None:
     assert len(desk.to("quiet@customer.example", mails)) == 1
 
 
-def test_like_pattern_escapes_wildcards() -> None:
-    from mailgate.ratelimit import like_pattern
+def test_limit_counts_by_indexed_recipient(desk: Desk) -> None:
+    """The count must not scan every reply of the hour: SQLite's plan uses the index."""
+    from mailgate.app import build_env
+    from mailgate.config import load_settings
+    from mailgate.db import fastsql
+    from mailgate.db.models import Outbox, database_proxy
+    from mailgate.ratelimit import count_sql
 
-    assert like_pattern("A_b%c@x.example") == '%"a\\_b\\%c@x.example"%'
+    desk.mail("someone@customer.example", "hello", subject="Hello")
+    build_env(load_settings(desk.gw.config))
+    plan = database_proxy.obj.execute_sql("EXPLAIN QUERY PLAN " + fastsql.cached(Outbox, "rate-count", count_sql),
+                                          ["a@b.c", "ack", "2026-01-01"]).fetchall()
+    assert "outbox_recipient_kind_created_at" in " ".join(str(row) for row in plan)
