@@ -75,17 +75,29 @@ _SYNC_THREADS = 8
 _sync_pool = None
 
 
+def _each(fn: Any, items: list) -> None:
+    """fn on every item; from the sync threads when there are many (a single message's two
+    files sync faster in this thread than a thread hand-off costs, and `mailgate deliver`
+    must not import concurrent.futures)."""
+    global _sync_pool
+    if len(items) <= 3:
+        for item in items:
+            fn(item)
+        return
+    if _sync_pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _sync_pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="mailgate-spool-sync")
+    for _ in _sync_pool.map(fn, items):
+        pass
+
+
 def _write_all_durably(files: dict[Path, bytes], dirs: set[Path]) -> None:
     """_write_durably for many files at once: every file is written, then all are fsync'd
     from a few threads at the same time (the filesystem's journal commits concurrent fsyncs
     together: on this project's ext4 a batch of 32 files syncs in about half the wall time),
     then renamed into place, then each folder is fsync'd. Nothing is renamed before its
     data is on disk, and the function returns only when everything is."""
-    global _sync_pool
-    if _sync_pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _sync_pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="mailgate-spool-sync")
     opened: list[tuple[Path, Path, int]] = []
     try:
         for path, data in files.items():
@@ -95,14 +107,13 @@ def _write_all_durably(files: dict[Path, bytes], dirs: set[Path]) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-        for _ in _sync_pool.map(os.fsync, [fd for _, _, fd in opened]):
-            pass
-        while opened:
-            path, tmp, fd = opened.pop()
+        _each(os.fsync, [fd for _, _, fd in opened])
+        while opened:  # in the callers' order: the raw bytes before the entry naming them
+            path, tmp, fd = opened[0]
             os.close(fd)
+            del opened[0]
             os.replace(tmp, path)
-        for _ in _sync_pool.map(_fsync_dir, dirs):
-            pass
+        _each(_fsync_dir, list(dirs))
     finally:
         for _, tmp, fd in opened:  # failed before a rename: nothing half-written stays
             os.close(fd)
@@ -180,11 +191,26 @@ class Spool:
         Raises TransientError when the disk cannot take it, so callers answer 451 / exit 75.
         """
         try:
-            sha = self.store_raw(raw)
+            self._ensure()
+            sha = hashlib.sha256(raw).hexdigest()
             now = time.time()
             name = f"{time.time_ns():020d}-{sha[:16]}-{os.getpid()}-{os.urandom(3).hex()}.json"
             entry = SpoolEntry(name, sha, source, tuple(recipients), now, 0, dict(extra))
-            _write_durably(self.queue_dir / name, json.dumps(asdict(entry)).encode())
+            # raw bytes and entry written and synced together (the second fsync finds the
+            # journal already committed), the raw file renamed into place before the entry so
+            # a worker never claims an entry whose bytes are not there; both folders synced
+            # before returning
+            files: dict[Path, bytes] = {}
+            dirs = {self.queue_dir}
+            path = self.raw_path(sha)
+            if not path.exists():
+                if not path.parent.exists():
+                    path.parent.mkdir(exist_ok=True)
+                    dirs.add(self.raw_dir)
+                files[path] = raw
+                dirs.add(path.parent)
+            files[self.queue_dir / name] = json.dumps(asdict(entry)).encode()
+            _write_all_durably(files, dirs)
             return entry
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
