@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
+from mailgate.db import fastsql
 from mailgate.db.models import (
     ACTIVE_STATUSES,
     AlertGroup,
@@ -78,14 +79,13 @@ def _occurrence(msg: Inbound, group: AlertGroup, kind: str, ticket_id: int | Non
 
 
 def _group(fingerprint: str, source: str, now: datetime) -> AlertGroup:
-    query = AlertGroup.select().where(AlertGroup.fingerprint == fingerprint)
-    if isinstance(database_proxy.obj, pw.PostgresqlDatabase):
-        # several nodes: alerts of one fingerprint wait for each other, so two first alerts
-        # cannot both open a ticket and two repeats cannot lose a count (SQLite has one writer)
-        query = query.for_update()
-    group = query.first()
-    if group is not None:
-        return group
+    # several nodes: alerts of one fingerprint wait for each other, so two first alerts
+    # cannot both open a ticket and two repeats cannot lose a count (SQLite has one writer)
+    lock = isinstance(database_proxy.obj, pw.PostgresqlDatabase)
+    found = fastsql.select_where(AlertGroup, ("by-fingerprint", lock), lambda s: (
+        f"WHERE {s.c(AlertGroup.fingerprint)} = {s.p} LIMIT 1" + (" FOR UPDATE" if lock else "")), [fingerprint])
+    if found:
+        return found[0]
     try:
         with database_proxy.obj.atomic():  # a savepoint: a concurrent insert must not poison the transaction
             return AlertGroup.create(fingerprint=fingerprint, source=source, first_seen=now, last_seen=now,
