@@ -11,6 +11,10 @@ Modes (each on a fresh gateway, median of --repeat runs by messages/s):
               spools; the daemon processes); first --pipe-n messages
   pipe-inline `mailgate deliver` with no daemon: processes inline; first --inline-n messages
   smtp        SMTP into `mailgate serve` with 8 concurrent clients; latency = time to 250
+  drain       a backlog of N queued messages appears at once in a running daemon's spool;
+              the daemon's worker alone (group commits, a preparing worker process)
+  drain-1cpu  the same with `[daemon] workers = 0` (everything in the daemon process),
+              pinned to one CPU with taskset
 
 Rates count until the last message is durably processed (the daemon's commit), except
 `accepted/s`, which counts until the last 250 / exit 0. Threading accuracy compares the
@@ -32,7 +36,7 @@ import corpus as corpus_mod  # noqa: E402
 import daemon_runs  # noqa: E402
 import harness as h  # noqa: E402
 
-MODES = ("batch", "batch-1cpu", "pipe", "pipe-inline", "smtp")
+MODES = ("batch", "batch-1cpu", "pipe", "pipe-inline", "smtp", "drain", "drain-1cpu")
 
 
 def corpus_folder(n: int, seed: int) -> Path:
@@ -81,6 +85,10 @@ def one_run(mode: str, folder: Path, messages: list[bytes], truth: list[dict], a
         return daemon_runs.run_pipe(messages[: args.inline_n], False, truth, 1)
     if mode == "smtp":
         return daemon_runs.run_smtp(messages, clients=8, truth=truth)
+    if mode == "drain":
+        return daemon_runs.run_drain(messages, truth)
+    if mode == "drain-1cpu":
+        return daemon_runs.run_drain(messages, truth, workers=0, cpus="0")
     raise ValueError(mode)
 
 
@@ -120,7 +128,8 @@ def main() -> None:
         roundup_peer.add_ratios(rows)
     columns = [("mode", "mode"), ("messages", "n"), ("rate", "msg/s"), ("accepted_rate", "accepted/s"),
                ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("cpu_ms_per_msg", "CPU ms/msg"),
-               ("peak_rss_mb", "peak RSS MB"), ("load_1m", "load"),
+               ("peak_rss_mb", "peak RSS MB"), ("workers_rss_mb", "of which workers"), ("peak_pss_mb", "PSS MB"),
+               ("load_1m", "load"),
                ("accuracy", "threading"), ("ratio", "vs Roundup")]
     for row in rows:
         row["accuracy"] = f"{row['accuracy']:.1%}" if isinstance(row.get("accuracy"), float) else row.get("accuracy", "")

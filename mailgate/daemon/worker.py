@@ -59,43 +59,67 @@ class Worker:
         else:
             await self.db.run(warm_up, self.env)
         loop = asyncio.get_running_loop()
-        committing: asyncio.Future[bool] | None = None  # the previous group, in the database thread
+        # three stages overlap: the next group is claimed (a thread: fsyncs) while this one is
+        # prepared (a worker process) while the previous one commits (the database thread)
+        claiming: asyncio.Future[Group] | None = None
+        committing: asyncio.Future[bool] | None = None
+
+        def claim_next(alone: bool) -> asyncio.Future[Group]:
+            self._wake.clear()
+            return asyncio.ensure_future(loop.run_in_executor(None, self._claim_group, alone))
+
+        async def settle() -> bool:
+            """Wait for the commit in flight; False: it was deferred (back off)."""
+            nonlocal committing
+            if committing is None:
+                return True
+            ok, committing = await committing, None
+            return ok
+
+        async def hand_back(group: Group) -> None:
+            """Release a group, and the one being claimed, to the queue."""
+            nonlocal claiming
+            if claiming is not None:
+                group, claiming = group + await claiming, None
+            await loop.run_in_executor(None, self._release, group)
+
         try:
             while not stop.is_set():
-                self._wake.clear()
-                group: Group = await loop.run_in_executor(None, self._claim_group)
+                ahead = claiming is not None  # claimed while other mail was in hand: no suspect in it
+                group: Group = await (claiming or claim_next(alone=committing is None))
+                claiming = None
                 if not group:
-                    if committing is not None:
-                        ok, committing = await committing, None
-                        if not ok:
+                    if committing is not None or ahead:
+                        if not await settle():
                             await self._backoff(stop)
-                        continue  # mail may have arrived during that commit
+                        continue  # mail (or a suspect) may be waiting: claim again at once
+                    self.busy = False
                     await _wait_any(stop, self._wake, self.poll_interval)
                     continue
                 self.busy = True
+                suspect = group[0][0].attempts > 1
+                if not suspect and not stop.is_set():
+                    claiming = claim_next(alone=False)
                 payloads = await self._prepare(group)
-                if committing is not None:
-                    ok, committing = await committing, None
-                    if not ok:  # the queue is deferred: this group waits with it
-                        await loop.run_in_executor(None, self._release, group)
-                        await self._backoff(stop)
-                        continue
+                if not await settle():  # the queue is deferred: this group waits with it
+                    await hand_back(group)
+                    await self._backoff(stop)
+                    continue
                 if stop.is_set():  # shutting down: hand the group back rather than start on it
-                    await loop.run_in_executor(None, self._release, group)
+                    await hand_back(group)
                     break
                 committing = asyncio.ensure_future(self.db.run(self._commit, group, payloads))
-                if group[0][0].attempts > 1:  # a suspect: nothing else in hand until it is done
-                    ok, committing = await committing, None
-                    if not ok:
-                        await self._backoff(stop)
-            if committing is not None:
-                ok, committing = await committing, None
+                if suspect and not await settle():  # nothing else in hand until it is done
+                    await self._backoff(stop)
+            await settle()
+            if claiming is not None:
+                await hand_back([])
         finally:
             self.busy = False
 
-    def _claim_group(self) -> Group:
+    def _claim_group(self, alone: bool = True) -> Group:
         """Runs in an executor thread: claim (attempt counted durably) and read what is
-        pending now, oldest first.
+        pending now, oldest first. `alone`: nothing else is in hand, a suspect may be taken.
 
         An entry that was in hand before (its process died, or its group was deferred) is
         claimed alone: were it the message that kills the process, a group would count the
@@ -107,8 +131,8 @@ class Worker:
             if len(group) >= self.group_size:
                 break
             suspect = _attempts_so_far(spool.queue_dir / name) > 0
-            if suspect and group:
-                break  # its turn comes next, alone
+            if suspect and (group or not alone):
+                break  # its turn comes when nothing else is in hand
             entry = spool.claim(name)
             if entry is None:
                 continue  # `mailgate process` or another worker took it

@@ -80,8 +80,17 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
     kills = most_in_hand = 0
     # bounded, so the test's time is too: after max_kills the client finishes undisturbed
     while busy() and time.monotonic() - started < max_seconds and kills < max_kills:
-        # random points: during start-up, in SMTP sessions, in spool fsyncs, mid-transaction
-        time.sleep(rng.uniform(0.05, 1.2))
+        # random points: during start-up, in SMTP sessions, in spool fsyncs, mid-transaction.
+        # Mostly after some more 250s rather than after some time: a faster daemon must not
+        # make the run too short to be interrupted
+        if rng.random() < 0.3 or all(ev.is_set() for ev in events):
+            time.sleep(rng.uniform(0.05, 1.2 if rng.random() < 0.5 else 0.3))
+        else:
+            target = len(acked) + rng.randint(1, max(1, count // max(1, max_kills)))
+            progress_until = time.monotonic() + 10.0
+            while len(acked) < target and busy() and time.monotonic() < progress_until:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.6))  # not always just as the client gets going again
         aim_until = time.monotonic() + (5.0 if aim_mid_group else 0.0)
         while _in_hand(d) < 2 and time.monotonic() < aim_until and busy():
             time.sleep(0.002)

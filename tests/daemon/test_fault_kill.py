@@ -29,11 +29,11 @@ def test_kill_9_in_the_middle_of_group_commits_loses_and_duplicates_nothing(make
     # groups of many messages, and the kills (also after the last 250, during the drain)
     # land while a group is claimed, being prepared in the worker process, or committing
     d = make_daemon()
-    figures = kill_loop(d, count=400, clients=4, max_kills=6, aim_mid_group=True)
+    figures = kill_loop(d, count=600, clients=4, max_kills=6, aim_mid_group=True)
     print(f"\nkill -9 mid-group fault run: {figures.as_dict()}")
     assert figures.kills >= 3, figures
     assert figures.most_in_hand > 1, figures  # at least one kill caught a group in hand
-    assert figures.acknowledged == figures.sent == 400, figures
+    assert figures.acknowledged == figures.sent == 600, figures
     assert figures.lost == 0 and figures.duplicates == 0, figures
     assert figures.stored == figures.acknowledged, figures
     assert not list((d.spool / "queue").glob("*.json")) and not list((d.spool / "processing").glob("*.json"))
