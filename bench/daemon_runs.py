@@ -190,7 +190,10 @@ def run_pipe(messages: list[bytes], with_daemon: bool, truth: list[dict], concur
             "accepted_rate": round(n / (accepted - started), 1), **h.latency_ms(latencies),
             "peak_rss_mb": round(max([daemon.peak_rss] + [r for r, _ in usage]), 1), "truth_db": str(daemon.db),
             "cpu_ms_per_msg": round((sum(c for _, c in usage) + cpu) / n * 1000, 2),
-            "daemon_cpu_ms_per_msg": round(cpu / n * 1000, 2) if with_daemon else "", "concurrency": concurrency}
+            "daemon_cpu_ms_per_msg": round(cpu / n * 1000, 2) if with_daemon else "", "concurrency": concurrency,
+            # one `mailgate deliver` process: its CPU (user + system) and peak RSS, medians
+            "deliver_cpu_ms_p50": round(h.percentile([c for _, c in usage], 50) * 1000, 1),
+            "deliver_rss_mb_p50": round(h.percentile([r for r, _ in usage], 50), 1)}
 
 
 def _thread_key(truth: dict) -> str:
