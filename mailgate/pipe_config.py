@@ -172,7 +172,10 @@ def _write_record(path: Path, raw: bytes, settings: Settings) -> None:
     tmp = target.with_name(f".{RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         settings.spool_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(record))
+        # owner-only, like a key file: the secret's hash would let a reader test guesses
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(record))
         os.replace(tmp, target)  # readers see the old record or the new one, never half
     except OSError:
         try:

@@ -78,7 +78,7 @@ def test_same_exit_codes_and_messages_for_refusals(gateway: Gateway, daemon_lock
             assert text in proc.stderr.decode()
             click_code, click_err = via_click(gateway, *args)
             assert (click_code, click_err) == (code, proc.stderr.decode())
-    assert (daemon_lock.root / RECORD_NAME).exists()
+    assert (daemon_lock.root / RECORD_NAME).stat().st_mode & 0o777 == 0o600
     assert daemon_lock.pending() == []
 
 
