@@ -183,7 +183,7 @@ class Worker:
             self._failures = 0
         if len(group) > 1:
             log.info("group of %d committed in one transaction", len(group),
-                      extra={"message_id": _span(group), "stage": "commit"})
+                     extra={"message_id": _span(group), "stage": "commit"})
         return ok
 
     def _report(self, entry: SpoolEntry, outcome: Outcome) -> None:
