@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,9 @@ log = logging.getLogger("mailgate.daemon.worker")
 
 # after a transient failure (database locked or down) wait before trying the queue again
 TRANSIENT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+# an entry whose raw file cannot be read (disk error, permissions) is not claimed again
+# before this many seconds: a loop of claim, fail, release would fill the log
+UNREADABLE_RETRY = 30.0
 
 Group = list[tuple[SpoolEntry, bytes]]
 
@@ -48,6 +52,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._failures = 0
         self.busy = False  # messages are in hand (shutdown waits for them)
+        self._unreadable: dict[str, float] = {}  # entry name → monotonic time to try its raw file again
         self.on_outcome: list[Callable[[Outcome], None]] = []
 
     def wake(self) -> None:
@@ -130,6 +135,8 @@ class Worker:
         for name in spool.pending():
             if len(group) >= self.group_size:
                 break
+            if self._unreadable.get(name, 0.0) > time.monotonic():
+                continue
             suspect = _attempts_so_far(spool.queue_dir / name) > 0
             if suspect and (group or not alone):
                 break  # its turn comes when nothing else is in hand
@@ -138,11 +145,13 @@ class Worker:
                 continue  # `mailgate process` or another worker took it
             try:
                 group.append((entry, spool.read_raw(entry.sha256)))
-            except OSError as exc:  # the raw file is unreadable: keep the entry, say why
+            except OSError as exc:  # the raw file is unreadable: keep the entry, say why, retry later
                 spool.release(entry)
-                log.error("spool entry kept, raw message unreadable: %s", exc,
+                self._unreadable[name] = time.monotonic() + UNREADABLE_RETRY
+                log.error("spool entry kept, raw message unreadable (next try in %.0fs): %s", UNREADABLE_RETRY, exc,
                           extra={"message_id": entry.sha256[:12], "stage": "claim", "source": entry.source})
                 continue
+            self._unreadable.pop(name, None)
             if suspect:
                 break
         return group

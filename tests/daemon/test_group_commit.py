@@ -115,3 +115,23 @@ def test_workers_0_prepares_in_the_daemon_process(make_daemon) -> None:
     d.wait_idle()
     assert sorted(d.inbound_ids()) == sorted(f"m{n}@customer.example" for n in range(5))
     assert d.stop() == 0
+
+
+def test_an_unreadable_raw_file_keeps_its_entry_and_the_rest_flows(make_daemon) -> None:
+    from mailgate.spool import Spool
+
+    d = make_daemon(start=False)
+    spool = Spool(d.spool)
+    entry = spool.accept(message(1), "pipe", ("helpdesk@example.com",))
+    raw = spool.raw_path(entry.sha256)
+    raw.unlink()
+    raw.mkdir()  # reading it fails with an OSError, even for root
+    d.start()
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(2, 5):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+    wait_until(lambda: len(d.inbound_ids()) == 3, what="the readable mail stored")
+    time.sleep(1.0)  # several poll intervals: the entry is not claimed again and again
+    assert d.log_text().count("raw message unreadable") == 1
+    assert [p.name for p in (d.spool / "queue").glob("*.json")] == [entry.name]  # kept, not lost
+    assert d.running()
