@@ -267,8 +267,15 @@ class Spool:
 
     def claim(self, name: str) -> SpoolEntry | None:
         """Move an entry to processing/ (atomic, so two workers never take the same one) and
-        count the attempt durably before any work starts: a message that kills the process
-        is recognised on the next start by its attempt count."""
+        count the attempt before any work starts: a message that kills the process is
+        recognised on the next start by its attempt count.
+
+        Neither step is fsync'd, on purpose. The count guards against the *process* dying
+        (kill -9, a crash in a C library), and a dead process loses nothing it wrote: the
+        kernel keeps it. Only a power loss can drop an unsynced count, and then the cost is
+        one more attempt, never a lost message (the entry is in queue/ or processing/ either
+        way, and recovery takes both). Syncing cost the database thread two fsyncs a
+        message, competing with the commit's fsync and SMTP's acceptances for the journal."""
         src = self.queue_dir / name
         dst = self.processing_dir / name
         try:
@@ -277,7 +284,9 @@ class Spool:
             return None
         data = json.loads(dst.read_bytes())
         data["attempts"] = int(data.get("attempts", 0)) + 1
-        _write_durably(dst, json.dumps(data).encode())
+        tmp = dst.with_name(f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        tmp.write_bytes(json.dumps(data).encode())
+        os.replace(tmp, dst)
         data["recipients"] = tuple(data.get("recipients", ()))
         return SpoolEntry(**data)
 

@@ -8,6 +8,7 @@ answering DATA once per recipient.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import socket
@@ -114,9 +115,16 @@ def _trace_headers(mail_from: str, session: Session, kind: str, listen: SmtpList
         proto += "S"
     if session.authenticated:
         proto += "A"
-    received = (f"Received: from {helo} ([{peer}])\r\n\tby {listen.hostname or socket.getfqdn()} (mailgate)"
+    received = (f"Received: from {helo} ([{peer}])\r\n\tby {listen.hostname or this_host()} (mailgate)"
                 f" with {proto};\r\n\t{formatdate(localtime=False)}\r\n")
     return f"Return-Path: <{mail_from}>\r\n{received}".encode("utf-8", "surrogateescape")
+
+
+@functools.cache
+def this_host() -> str:
+    """The machine's FQDN, looked up once: getfqdn() may ask DNS, and the event loop must not
+    wait for a resolver on every message (it is in every Received header and greeting)."""
+    return socket.getfqdn()
 
 
 def _header_safe(text: str) -> str:
@@ -213,7 +221,7 @@ def protocol_factory(cls: type[GatewaySMTP], handler: IngestHandler, settings: S
         "enable_SMTPUTF8": True,
         "decode_data": False,
         # aiosmtpd would call getfqdn() (a DNS lookup) for every connection: once is enough
-        "hostname": listen.hostname or socket.getfqdn(),
+        "hostname": listen.hostname or this_host(),
         "ident": "mailgate",
         "timeout": listen.timeout,
         "tls_context": ctx,
