@@ -126,6 +126,8 @@ def _check_daemon(s: Settings) -> None:
                           f"or 1 to 64, got {d.workers}")
     if not 1 <= d.group_size <= 1000:
         raise ConfigError(f"daemon.group_size: expected 1 to 1000 messages per transaction, got {d.group_size}")
+    if not 0 <= d.yield_to_ingest <= 5:
+        raise ConfigError(f"daemon.yield_to_ingest: expected 0 to 5 seconds, got {d.yield_to_ingest}")
     names: set[str] = set()
     for i, acct in enumerate(s.imap):
         where = f"imap[{i}]"

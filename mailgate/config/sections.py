@@ -122,6 +122,9 @@ class DaemonSettings:
     # beyond the first (os.cpu_count() - 1), 0 = everything in the daemon process
     workers: int = -1
     group_size: int = 64  # spool entries committed per database transaction, at most
+    # while listeners are taking mail, the next group waits up to this many seconds for them
+    # to go quiet (they share the interpreter lock with the commit); 0 = never wait
+    yield_to_ingest: float = 0.25
 
 
 @dataclass(frozen=True)

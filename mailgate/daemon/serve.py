@@ -72,7 +72,8 @@ class Daemon:
         log.info("spool %s: %d entries recovered from a previous run, %d waiting", s.spool_dir, recovered,
                  backlog, extra={"stage": "startup"})
         await self.db.run(self._register)
-        self.worker = Worker(env, self.db, s.daemon.spool_poll_interval, s.daemon.group_size, self.preparer)
+        self.worker = Worker(env, self.db, s.daemon.spool_poll_interval, s.daemon.group_size, self.preparer,
+                             accepting=self.sessions.accepting, yield_max=s.daemon.yield_to_ingest)
         for kind, cls in (("smtp", GatewaySMTP), ("lmtp", GatewayLMTP)):
             listen = getattr(s.listen, kind)
             if not listen.enabled:

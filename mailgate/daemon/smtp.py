@@ -13,6 +13,7 @@ import hmac
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -36,6 +37,11 @@ class Sessions:
 
     open: set[SMTP] = field(default_factory=set)
     in_data: int = 0
+    last_accepted: float = 0.0  # time.monotonic() of the last 250
+
+    def accepting(self, quiet: float = 0.02) -> bool:
+        """Mail is arriving right now: a DATA in flight, or a 250 within `quiet` seconds."""
+        return self.in_data > 0 or time.monotonic() - self.last_accepted < quiet
 
 
 class IngestHandler:
@@ -84,6 +90,7 @@ class IngestHandler:
             return self._answer("451 4.3.0 Internal error while storing the message; try again later", count)
         finally:
             self.sessions.in_data -= 1
+        self.sessions.last_accepted = time.monotonic()
         log.info("accepted %d bytes from <%s> for %s%s", len(raw), envelope.mail_from,
                  ", ".join(envelope.rcpt_tos),
                  f" (authenticated as {extra['auth_user']})" if "auth_user" in extra else "",

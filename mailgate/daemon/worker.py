@@ -36,13 +36,18 @@ TRANSIENT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 # an entry whose raw file cannot be read (disk error, permissions) is not claimed again
 # before this many seconds: a loop of claim, fail, release would fill the log
 UNREADABLE_RETRY = 30.0
+# how often a group waiting for the listeners to go quiet looks ([daemon] yield_to_ingest)
+YIELD_STEP = 0.01
+# ... and the backlog above which it no longer waits (a few seconds of full-speed draining)
+YIELD_BACKLOG = 2000
 
 Group = list[tuple[SpoolEntry, bytes]]
 
 
 class Worker:
     def __init__(self, env: Env, db: DbThread, poll_interval: float, group_size: int = 64,
-                 preparer: Preparer | None = None) -> None:
+                 preparer: Preparer | None = None, accepting: Callable[[], bool] | None = None,
+                 yield_max: float = 0.25) -> None:
         self.env = env
         self.db = db
         self.poll_interval = poll_interval
@@ -54,6 +59,12 @@ class Worker:
         self.busy = False  # messages are in hand (shutdown waits for them)
         self._unreadable: dict[str, float] = {}  # entry name → monotonic time to try its raw file again
         self.on_outcome: list[Callable[[Outcome], None]] = []
+        # True while listeners are taking mail: the next commit waits (at most YIELD_MAX), as
+        # the commit and the SMTP sessions share one interpreter lock and a sender waiting
+        # for its 250 matters more than a ticket appearing a fraction of a second sooner
+        self.accepting = accepting or (lambda: False)
+        self.yield_max = yield_max
+        self.backlog_seen = 0  # queue entries at the last claim
 
     def wake(self) -> None:
         self._wake.set()
@@ -90,6 +101,8 @@ class Worker:
 
         try:
             while not stop.is_set():
+                if claiming is None:
+                    await self._yield_to_ingest(stop)  # before claiming: nothing waits in hand
                 ahead = claiming is not None  # claimed while other mail was in hand: no suspect in it
                 group: Group = await (claiming or claim_next(alone=committing is None))
                 claiming = None
@@ -103,7 +116,7 @@ class Worker:
                     continue
                 self.busy = True
                 suspect = group[0][0].attempts > 1
-                if not suspect and not stop.is_set():
+                if not suspect and not stop.is_set() and not (self.yield_max > 0 and self.accepting()):
                     claiming = claim_next(alone=False)
                 payloads = await self._prepare(group)
                 if not await settle():  # the queue is deferred: this group waits with it
@@ -122,6 +135,20 @@ class Worker:
         finally:
             self.busy = False
 
+    async def _yield_to_ingest(self, stop: asyncio.Event) -> None:
+        """While mail is arriving, let the sessions have the interpreter for up to yield_max
+        before the next group is claimed (and not claim ahead meanwhile: a group is never
+        held in hand while waiting, so a kill finds as little in hand as before). The spool already holds every message (they were
+        acknowledged only after that), so waiting loses nothing; the backlog drains at full
+        speed as soon as the senders pause, and at least one group per yield_max meanwhile.
+        Once YIELD_BACKLOG messages wait, it stops yielding: a storm that never pauses must
+        not leave its tickets ever further behind."""
+        if self.backlog_seen >= YIELD_BACKLOG or self.yield_max <= 0:
+            return
+        deadline = time.monotonic() + self.yield_max
+        while self.accepting() and time.monotonic() < deadline and not stop.is_set():
+            await asyncio.sleep(YIELD_STEP)
+
     def _claim_group(self, alone: bool = True) -> Group:
         """Runs in an executor thread: claim (attempt counted durably) and read what is
         pending now, oldest first. `alone`: nothing else is in hand, a suspect may be taken.
@@ -132,7 +159,9 @@ class Worker:
         all. Alone, the crash counter points at the culprit, as with one message at a time."""
         spool = self.env.spool
         group: Group = []
-        for name in spool.pending():
+        names = spool.pending()
+        self.backlog_seen = len(names)
+        for name in names:
             if len(group) >= self.group_size:
                 break
             if self._unreadable.get(name, 0.0) > time.monotonic():

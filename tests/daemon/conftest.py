@@ -113,12 +113,14 @@ class DaemonProc:
             return [r[0] for r in c.execute("SELECT message_id FROM message WHERE direction = 'in'")]
 
 
-def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "") -> str:
+def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "", daemon: str = "") -> str:
+    """`daemon`: more [daemon] keys, one per line."""
     return f"""
 [daemon]
 grace_period = 5.0
 spool_poll_interval = 0.1
 heartbeat_interval = 1.0
+{daemon}
 
 [listen.smtp]
 port = {smtp_port}
@@ -135,9 +137,9 @@ hostname = "mx.test"
 def make_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
     made: list[DaemonProc] = []
 
-    def make(extra: str = "", log_format: str = "text", start: bool = True) -> DaemonProc:
+    def make(extra: str = "", log_format: str = "text", start: bool = True, daemon: str = "") -> DaemonProc:
         smtp, lmtp = free_port(), free_port()
-        config = write_config(tmp_path, daemon_config(smtp, lmtp, extra))
+        config = write_config(tmp_path, daemon_config(smtp, lmtp, extra, daemon))
         d = DaemonProc(Gateway(tmp_path, config), smtp, lmtp, log_format)
         made.append(d)
         if start:

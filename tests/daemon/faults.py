@@ -83,14 +83,21 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
         # random points: during start-up, in SMTP sessions, in spool fsyncs, mid-transaction.
         # Mostly after some more 250s rather than after some time: a faster daemon must not
         # make the run too short to be interrupted
-        if rng.random() < 0.3 or all(ev.is_set() for ev in events):
-            time.sleep(rng.uniform(0.05, 1.2 if rng.random() < 0.5 else 0.3))
+        if all(ev.is_set() for ev in events):  # draining: the backlog may be gone in a second
+            time.sleep(rng.uniform(0.02, 0.15))
+        elif rng.random() < 0.3:
+            # some time, but never more than a slice of the messages: a faster daemon must not
+            # finish the run before it has been interrupted often enough
+            until = time.monotonic() + rng.uniform(0.05, 1.2 if rng.random() < 0.5 else 0.3)
+            cap = len(acked) + max(1, count // (2 * max(1, max_kills)))
+            while time.monotonic() < until and len(acked) < cap and busy():
+                time.sleep(0.005)
         else:
             target = len(acked) + rng.randint(1, max(1, count // max(1, max_kills)))
             progress_until = time.monotonic() + 10.0
             while len(acked) < target and busy() and time.monotonic() < progress_until:
                 time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.6))  # not always just as the client gets going again
+            time.sleep(rng.uniform(0.0, 0.15))  # not always just as the client gets going again
         aim_until = time.monotonic() + (5.0 if aim_mid_group else 0.0)
         while _in_hand(d) < 2 and time.monotonic() < aim_until and busy():
             time.sleep(0.002)

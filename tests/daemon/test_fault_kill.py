@@ -27,8 +27,10 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(make_daemon) -> No
 def test_kill_9_in_the_middle_of_group_commits_loses_and_duplicates_nothing(make_daemon) -> None:
     # four clients fill the queue faster than one writer drains it: the worker commits
     # groups of many messages, and the kills (also after the last 250, during the drain)
-    # land while a group is claimed, being prepared in the worker process, or committing
-    d = make_daemon()
+    # land while a group is claimed, being prepared in the worker process, or committing.
+    # The worker does not wait for the senders to pause here (yield_to_ingest = 0): groups
+    # are in hand while mail arrives, which is what the kills aim at
+    d = make_daemon(daemon="yield_to_ingest = 0")
     figures = kill_loop(d, count=600, clients=4, max_kills=6, aim_mid_group=True)
     print(f"\nkill -9 mid-group fault run: {figures.as_dict()}")
     assert figures.kills >= 3, figures

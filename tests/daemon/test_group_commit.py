@@ -86,6 +86,7 @@ def test_sighup_reaches_the_worker_process(make_daemon) -> None:
     ("workers = 65", "daemon.workers: expected -1 (one per extra core), 0 (no worker processes) or 1 to 64, got 65"),
     ("workers = \"two\"", "daemon.workers: expected an integer, got 'two'"),
     ("group_size = 0", "daemon.group_size: expected 1 to 1000 messages per transaction, got 0"),
+    ("yield_to_ingest = -1", "daemon.yield_to_ingest: expected 0 to 5 seconds, got -1"),
 ])
 def test_daemon_workers_and_group_size_errors_name_the_key(make_daemon, line: str, expected: str) -> None:
     d = make_daemon(start=False)
@@ -135,3 +136,27 @@ def test_an_unreadable_raw_file_keeps_its_entry_and_the_rest_flows(make_daemon) 
     assert d.log_text().count("raw message unreadable") == 1
     assert [p.name for p in (d.spool / "queue").glob("*.json")] == [entry.name]  # kept, not lost
     assert d.running()
+
+
+def test_tickets_keep_appearing_while_mail_never_stops_arriving(make_daemon) -> None:
+    """While senders keep the listeners busy the worker waits for a pause before each group
+    ([daemon] yield_to_ingest), but never longer than that: a stream that does not pause
+    must not starve processing. The sender stops only once mail sent during the stream has
+    become tickets."""
+    d = make_daemon(daemon="yield_to_ingest = 0.5")
+    stored = 0
+    sent = 0
+    deadline = time.monotonic() + 60
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        while time.monotonic() < deadline:
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(sent))
+            sent += 1
+            if sent % 10 == 0:
+                with d.db() as c:
+                    stored = c.execute("SELECT count(*) FROM message WHERE direction = 'in'").fetchone()[0]
+                if stored >= 20:
+                    break
+    assert stored >= 20, f"only {stored} of {sent} stored while the stream went on"
+    d.wait_idle()
+    assert len(d.inbound_ids()) == sent
+    assert d.stop() == 0
