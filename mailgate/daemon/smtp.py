@@ -16,6 +16,8 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email._header_value_parser import get_addr_spec, get_angle_addr
+from email.errors import HeaderParseError
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,25 @@ class GatewaySMTP(SMTP):
             self._sessions.open.discard(self)
             self._counted = False
         super().connection_lost(error)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd 1.4's address parsing for MAIL FROM / RCPT TO, minus the typing.Protocol
+        class it defines inside the method on every call (about a tenth of the interpreter
+        time of accepting a message, in a py-spy profile of 8 SMTP clients)."""
+        if not arg:
+            return "", ""
+        try:
+            if arg.lstrip().startswith("<"):
+                address, rest = get_angle_addr(arg)
+            else:
+                address, rest = get_addr_spec(arg)
+        except HeaderParseError:
+            return None, None
+        addr = address.addr_spec
+        localpart = addr.rpartition("@")[0]
+        if self.local_part_limit and len(localpart) > self.local_part_limit:
+            return None, None
+        return addr, rest
 
     def close_for_shutdown(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
