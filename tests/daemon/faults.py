@@ -89,7 +89,7 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
             # some time, but never more than a slice of the messages: a faster daemon must not
             # finish the run before it has been interrupted often enough
             until = time.monotonic() + rng.uniform(0.05, 1.2 if rng.random() < 0.5 else 0.3)
-            cap = len(acked) + max(1, count // (2 * max(1, max_kills)))
+            cap = len(acked) + max(1, count // max(1, max_kills))
             while time.monotonic() < until and len(acked) < cap and busy():
                 time.sleep(0.005)
         else:
