@@ -3,8 +3,8 @@ the daemon uses a second core: while the database thread commits one group, a wo
 prepares the next.
 
 The workers are forked once, at start-up, before the daemon's first thread exists (a fork
-never copies a lock another thread holds); when threads already run, the forkserver start
-method is used instead. A worker imports talon and runs the warm-up message before the
+never copies a lock another thread holds); when threads already run (a replacement), the
+spawn start method is used instead. A worker imports talon and runs the warm-up message before the
 daemon serves, dies with the daemon (PR_SET_PDEATHSIG: a kill -9 of the daemon leaves no
 orphan), and ignores the signals meant for the daemon (a terminal's Ctrl-C or systemd's
 SIGTERM to the whole group must not break the pool during the grace period).
@@ -14,8 +14,9 @@ the current snapshot's generation, and a worker that has an older one rebuilds i
 the snapshot (pickled once per reload), so rules, templates and settings reach the workers
 without a restart.
 
-If a worker dies, the pool is broken: the daemon logs it once and prepares in its own
-process from then on (slower, nothing lost).
+If a worker dies, the pool is broken: the daemon logs it, prepares in its own process
+(slower, nothing lost) and starts new workers after RESTART_DELAY, at most MAX_RESTARTS
+times within RESTART_WINDOW.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +38,11 @@ from mailgate.stages.base import Env
 log = logging.getLogger("mailgate.daemon.preparer")
 
 _PR_SET_PDEATHSIG = 1
+# a dead worker process is replaced after RESTART_DELAY seconds, at most MAX_RESTARTS times
+# within RESTART_WINDOW seconds; meanwhile the daemon prepares messages itself
+RESTART_DELAY = 2.0
+MAX_RESTARTS = 5
+RESTART_WINDOW = 600.0
 
 
 def default_workers(configured: int) -> int:
@@ -105,20 +112,29 @@ class Preparer:
     """`workers` processes running the pure stages for the daemon's worker."""
 
     def __init__(self, settings: object, workers: int) -> None:
-        import multiprocessing
-
         self.workers = workers
         self.broken = False
+        self._settings = settings
         self._snapshot_key: tuple[int, int] | None = None
         self._snapshot = b""
         self._generation = 0
-        method = "fork" if threading.active_count() == 1 else "forkserver"
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                                        initializer=_init_child, initargs=(os.getpid(), settings))
+        self._restarts: list[float] = []  # monotonic times of replacements, for the limit
+        self._restart_at = 0.0
+        self._start()
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        # fork while this is the only thread (start-up); spawn once threads run (a replacement):
+        # a fork would copy locks other threads hold, and spawn's child is still our child,
+        # so _init_child's parent check and PR_SET_PDEATHSIG hold for it too
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                                        initializer=_init_child, initargs=(os.getpid(), self._settings))
         # with fork, the first submit forks every worker, now, from this (the only) thread
-        self._warming = [self.pool.submit(_warm_up) for _ in range(workers)]
-        log.info("%d preparing worker process%s started (%s)", workers, "" if workers == 1 else "es", method,
-                 extra={"stage": "startup"})
+        self._warming = [self.pool.submit(_warm_up) for _ in range(self.workers)]
+        log.info("%d preparing worker process%s started (%s)", self.workers, "" if self.workers == 1 else "es",
+                 method, extra={"stage": "startup"})
 
     async def ready(self) -> None:
         """Wait until every worker has imported talon and prepared the warm-up message."""
@@ -143,7 +159,12 @@ class Preparer:
 
     async def prepare(self, env: Env, entries: Sequence[SpoolEntry]) -> list[bytes | None]:
         """Pickled preparations in the order of `entries`; None where the daemon must prepare."""
-        if self.broken or not entries:
+        if self.broken:
+            self._maybe_replace()
+        if self.broken or not entries or not all(f.done() for f in self._warming):
+            return [None] * len(entries)  # the daemon prepares meanwhile (a new pool is warming up)
+        if any(f.exception() is not None for f in self._warming):
+            self._give_up(next(f.exception() for f in self._warming if f.exception() is not None))  # type: ignore[arg-type]
             return [None] * len(entries)
         generation, snapshot = self._current(env)
         size = -(-len(entries) // self.workers)  # ceil: one chunk per worker, order kept
@@ -162,9 +183,30 @@ class Preparer:
 
     def _give_up(self, exc: BaseException) -> None:
         if not self.broken:
-            log.error("a preparing worker process died (%s); preparing in the daemon process from now on", exc,
+            replacing = self._may_replace()
+            log.error("a preparing worker process died (%s); preparing in the daemon process %s", exc,
+                      f"until new workers are up (in {RESTART_DELAY:.0f}s)" if replacing else
+                      f"from now on ({MAX_RESTARTS} replacements within {RESTART_WINDOW:.0f}s)",
                       extra={"stage": "prepare", "outcome": "degraded"})
+            self._restart_at = time.monotonic() + RESTART_DELAY
         self.broken = True
+
+    def _may_replace(self) -> bool:
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
+        return len(self._restarts) < MAX_RESTARTS
+
+    def _maybe_replace(self) -> None:
+        """A dead worker breaks its pool: start a new one after RESTART_DELAY, at most
+        MAX_RESTARTS times within RESTART_WINDOW (a message that kills the parser every time
+        is the crash counter's business, not a reason to fork forever)."""
+        if time.monotonic() < self._restart_at or not self._may_replace():
+            return
+        self._restarts.append(time.monotonic())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.broken = False
+        self._start()
+        log.warning("preparing worker processes replaced", extra={"stage": "prepare", "outcome": "recovered"})
 
     def close(self) -> None:
         self.pool.shutdown(wait=not self.broken, cancel_futures=True)

@@ -4,6 +4,7 @@ process, and `[daemon] workers` / `group_size` are validated by name."""
 
 from __future__ import annotations
 
+import os
 import signal
 import smtplib
 import sqlite3
@@ -159,4 +160,45 @@ def test_tickets_keep_appearing_while_mail_never_stops_arriving(make_daemon) -> 
     assert stored >= 20, f"only {stored} of {sent} stored while the stream went on"
     d.wait_idle()
     assert len(d.inbound_ids()) == sent
+    assert d.stop() == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_a_dead_worker_process_is_replaced_and_mail_keeps_flowing(make_daemon) -> None:
+    d = make_daemon(daemon="workers = 1")
+    wait_until(lambda: "preparing worker process started" in d.log_text(), timeout=30)
+    workers = _children(d.proc.pid)
+    assert workers, "no worker process"
+    os.kill(workers[0], signal.SIGKILL)
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(5):  # prepared by the daemon itself meanwhile
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+    d.wait_idle()
+    assert len(d.inbound_ids()) == 5
+    assert "a preparing worker process died" in d.log_text()
+    time.sleep(2.5)  # RESTART_DELAY: the next group starts new workers
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(5, 10):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+    d.wait_idle()
+    assert len(d.inbound_ids()) == 10
+    wait_until(lambda: "preparing worker processes replaced" in d.log_text(), timeout=30)
+    wait_until(lambda: any(p not in workers for p in _children(d.proc.pid)), timeout=30)
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:  # and the new one prepares
+        for n in range(10, 15):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
+    d.wait_idle()
+    assert sorted(d.inbound_ids()) == sorted(f"m{n}@customer.example" for n in range(15))
     assert d.stop() == 0
