@@ -104,6 +104,8 @@ def _check_daemon(s: Settings) -> None:
         where = f"listen.{kind}"
         if not 0 <= lst.port <= 65535:
             raise ConfigError(f"{where}.port: expected 0 to 65535, got {lst.port}")
+        if not 0 <= lst.socket_mode <= 0o777:
+            raise ConfigError(f"{where}.socket_mode: expected permission bits like 0o660, got {lst.socket_mode}")
         for key in ("max_sessions", "max_recipients"):
             if getattr(lst, key) < 1:
                 raise ConfigError(f"{where}.{key}: expected a positive integer, got {getattr(lst, key)}")

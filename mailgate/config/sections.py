@@ -89,6 +89,10 @@ class SmtpListenSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 2525
+    # a unix socket path instead of host:port (Postfix: lmtp:unix:/path), created with
+    # socket_mode; a stale socket file left by a killed daemon is replaced
+    socket: str = ""
+    socket_mode: int = 0o660
     hostname: str = ""  # name in the greeting; "" = this machine's FQDN
     max_sessions: int = 100  # more concurrent connections get 421 and are closed
     max_recipients: int = 100  # further RCPTs in one transaction get 452 (the client sends them later)

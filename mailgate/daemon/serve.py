@@ -5,11 +5,13 @@ that is restarted if it crashes. Signals: TERM/INT stop, HUP reloads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import logging
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -47,6 +49,7 @@ class Daemon:
         self.db = DbThread()
         self.sessions = Sessions()
         self.servers: list[asyncio.Server] = []
+        self.unix_sockets: list[Path] = []  # removed at shutdown
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.node = f"{socket.gethostname()}:{settings.spool_dir}"[:250]
         self.env: Env | None = None
@@ -80,14 +83,19 @@ class Daemon:
                 continue
             handler = IngestHandler(kind, listen, self.current_settings, self.spool, self.worker.wake, self.sessions)
             factory = protocol_factory(cls, handler, s, f"listen.{kind}")
-            try:
-                server = await asyncio.get_running_loop().create_server(factory, listen.host, listen.port)
-            except OSError as exc:
-                raise ConfigError(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: "
-                                  f"{exc.strerror or exc}") from None
+            if listen.socket:
+                server = await listen_unix(factory, s.resolve(listen.socket), listen.socket_mode, f"listen.{kind}")
+                self.unix_sockets.append(s.resolve(listen.socket))
+                where = str(s.resolve(listen.socket))
+            else:
+                try:
+                    server = await asyncio.get_running_loop().create_server(factory, listen.host, listen.port)
+                except OSError as exc:
+                    raise ConfigError(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: "
+                                      f"{exc.strerror or exc}") from None
+                where = f"{listen.host}:{server.sockets[0].getsockname()[1]}"
             self.servers.append(server)
-            port = server.sockets[0].getsockname()[1]
-            log.info("%s listening on %s:%s", kind.upper(), listen.host, port, extra={"stage": "startup"})
+            log.info("%s listening on %s", kind.upper(), where, extra={"stage": "startup"})
         self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
         self.scheduler = Scheduler(self.db, utc_clock)
         self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
@@ -185,6 +193,9 @@ class Daemon:
         self.stop.set()
         for server in self.servers:
             server.close()
+        for path in self.unix_sockets:
+            with contextlib.suppress(OSError):
+                path.unlink()
         while self.sessions.in_data and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         for session in list(self.sessions.open):
@@ -223,6 +234,22 @@ def dump_stacks() -> None:
         print(f"--- task {task.get_name()}", file=sys.stderr)
         task.print_stack(file=sys.stderr)
     sys.stderr.flush()
+
+
+async def listen_unix(factory: Callable[[], asyncio.Protocol], path: Path, mode: int, where: str) -> asyncio.Server:
+    """An SMTP/LMTP listener on a unix socket. A socket file left by a killed daemon is
+    replaced (the spool lock already proved no other daemon runs here); any other file
+    in the way is an error naming the key."""
+    if path.exists() or path.is_symlink():
+        if not stat.S_ISSOCK(path.lstat().st_mode):
+            raise ConfigError(f"{where}.socket: {path} exists and is not a socket")
+        path.unlink()
+    try:
+        server = await asyncio.get_running_loop().create_unix_server(factory, str(path))
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise ConfigError(f"{where}.socket: cannot listen on {path}: {exc.strerror or exc}") from None
+    return server
 
 
 def start_preparer(settings: Settings) -> Preparer | None:

@@ -4,10 +4,12 @@ ticket, refused mail gets the specific answer, and the daemon keeps serving afte
 from __future__ import annotations
 
 import smtplib
+import subprocess
 import time
 
 import pytest
 
+from tests.conftest import MAILGATE_BIN
 from tests.daemon.conftest import DaemonProc, Wire, message, wait_until
 
 
@@ -290,3 +292,43 @@ def test_helo_with_a_bare_lf_cannot_inject_a_header(make_daemon) -> None:
     [raw] = [p.read_bytes() for p in (d.spool / "raw").rglob("*") if p.is_file()]
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert b"X-Injected" not in head and b"Received: from evil.test " in head
+
+
+def test_lmtp_over_a_unix_socket_as_postfix_uses_it(make_daemon) -> None:
+    """Postfix's `lmtp:unix:/path` transport: the listener is a socket file with the configured
+    mode, a stale one left by a killed daemon is replaced, and it is removed at shutdown."""
+    import os
+    import stat
+
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[listen.lmtp]\nenabled = true\n",
+                                           '[listen.lmtp]\nenabled = true\nsocket = "lmtp.sock"\nsocket_mode = 0o600\n', 1))
+    path = d.gateway.dir / "lmtp.sock"
+    d.start()
+    wait_until(path.exists, what="the LMTP socket")
+    assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o600
+    with smtplib.LMTP(str(path)) as lmtp:
+        refused = lmtp.sendmail("bob@customer.example", ["helpdesk@example.com"], message(1))
+        assert refused == {}
+    d.wait_idle()
+    assert d.inbound_ids() == ["m1@customer.example"]
+    d.kill9()  # leaves the socket file behind
+    assert path.exists()
+    d.start()  # waits until the daemon is ready: its listeners are up
+    with smtplib.LMTP(str(path)) as lmtp:
+        assert lmtp.sendmail("bob@customer.example", ["helpdesk@example.com"], message(2)) == {}
+    d.wait_idle()
+    assert sorted(d.inbound_ids()) == ["m1@customer.example", "m2@customer.example"]
+    assert d.stop() == 0
+    assert not os.path.exists(path)
+
+
+def test_a_listener_socket_path_taken_by_a_file_is_refused_by_key(make_daemon) -> None:
+    d = make_daemon(start=False)
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace("[listen.lmtp]\nenabled = true\n",
+                                           '[listen.lmtp]\nenabled = true\nsocket = "taken"\n', 1))
+    (d.gateway.dir / "taken").write_text("not a socket")
+    r = subprocess.run([str(MAILGATE_BIN), "--config", str(cfg), "serve"], capture_output=True, timeout=60)
+    assert r.returncode == 78 and b"listen.lmtp.socket:" in r.stderr and b"is not a socket" in r.stderr
