@@ -140,6 +140,11 @@ def _check_daemon(s: Settings) -> None:
             raise ConfigError(f"{where}.port: expected 1 to 65535, got {acct.port}")
         if not acct.password and not acct.password_file:
             raise ConfigError(f"{where}.password: expected password or password_file")
+        if (acct.tls_ca_file or not acct.tls_verify) and not acct.tls:
+            key = "tls_ca_file" if acct.tls_ca_file else "tls_verify"
+            raise ConfigError(f"{where}.{key}: only applies with tls = true")
+        if acct.tls_ca_file and not s.resolve(acct.tls_ca_file).is_file():
+            raise ConfigError(f"{where}.tls_ca_file: no such file {s.resolve(acct.tls_ca_file)}")
         if not acct.move_to and not acct.flag:
             raise ConfigError(f"{where}.flag: expected move_to or flag, so processed mail is marked")
         if acct.queue and s.queue_named(acct.queue) is None:

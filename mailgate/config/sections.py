@@ -138,6 +138,12 @@ class ImapSettings:
     user: str
     port: int = 993
     tls: bool = True
+    # a PEM file of CA certificates to trust for this server (an internal CA, a self-signed
+    # certificate): the safe way to talk to such a server
+    tls_ca_file: str = ""
+    # false: accept any certificate and host name (an attacker on the path can read the
+    # password and the mail); logged as a warning at every connect
+    tls_verify: bool = True
     password: str = ""
     password_file: str = ""  # read at start-up and on SIGHUP; wins over password
     folder: str = "INBOX"

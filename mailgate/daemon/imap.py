@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -117,12 +118,31 @@ class ImapFetcher:
                 raise ImapError(f"password_file {path}: {exc.strerror}") from None
         return self.account.password
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """The system's CAs, plus tls_ca_file; with tls_verify = false, no checks at all."""
+        acct = self.account
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        if acct.tls_ca_file:
+            ctx.load_verify_locations(cafile=str(self.settings().resolve(acct.tls_ca_file)))
+        if not acct.tls_verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            log.warning("account %s: TLS certificate of %s not verified (tls_verify = false)", acct.name,
+                        acct.host, extra=self._extra)
+        return ctx
+
     async def _session(self, stop: asyncio.Event) -> None:
         acct = self.account
-        cls = aioimaplib.IMAP4_SSL if acct.tls else aioimaplib.IMAP4
         self.lost = asyncio.Event()
-        client = cls(host=acct.host, port=acct.port, timeout=acct.timeout,
-                     conn_lost_cb=lambda exc: self.lost.set())
+        if acct.tls:
+            client = aioimaplib.IMAP4_SSL(host=acct.host, port=acct.port, timeout=acct.timeout,
+                                          ssl_context=self._tls_context())
+            # IMAP4_SSL's constructor takes no conn_lost_cb (passing one was a TypeError at every
+            # connect, so tls = true never worked): set it on the protocol it made
+            client.protocol.conn_lost_cb = lambda exc: self.lost.set()
+        else:
+            client = aioimaplib.IMAP4(host=acct.host, port=acct.port, timeout=acct.timeout,
+                                      conn_lost_cb=lambda exc: self.lost.set())
         try:
             await client.wait_hello_from_server()
             await self._cmd(client.login(acct.user, self._password()), f"login as {acct.user}")

@@ -20,7 +20,7 @@ state_dir = {dir}/state
 log_path = {dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{dir}/mail/%u
@@ -38,7 +38,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 {extra}
@@ -64,11 +65,15 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 
 class Dovecot:
     def __init__(self, directory: Path, user: str = "helpdesk", password: str = "secret",
-                 extra_conf: str = "") -> None:
+                 extra_conf: str = "", tls: bool = False) -> None:
+        """`tls`: also IMAPS on `imaps_port`, with a self-signed certificate for 127.0.0.1
+        in `cert` (its own CA)."""
         assert DOVECOT is not None
         self.dir = directory
         self.user, self.password = user, password
         self.port = free_port()
+        self.imaps_port = free_port() if tls else 0
+        self.cert = directory / "cert.pem"
         for sub in ("run", "state", "mail"):
             (directory / sub).mkdir(parents=True, exist_ok=True)
         for d in (directory, directory / "run"):
@@ -83,8 +88,16 @@ class Dovecot:
             except PermissionError:
                 break
         (directory / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
+        ssl_conf = "ssl = no"
+        if tls:
+            key = directory / "key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(key), "-out", str(self.cert)], check=True, capture_output=True, timeout=60)
+            ssl_conf = f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{key}"
         self.conf = directory / "dovecot.conf"
-        self.conf.write_text(CONF.format(dir=directory, port=self.port, extra=extra_conf))
+        self.conf.write_text(CONF.format(dir=directory, port=self.port, extra=extra_conf, ssl=ssl_conf,
+                                         imaps_port=self.imaps_port))
 
     def start(self) -> None:
         subprocess.run([DOVECOT, "-c", str(self.conf)], check=True, timeout=30)

@@ -4,6 +4,7 @@ and flag, a Dovecot crash mid-sync, and a UIDVALIDITY change that must not re-im
 from __future__ import annotations
 
 import os
+import smtplib
 import time
 from collections import Counter
 from pathlib import Path
@@ -149,3 +150,54 @@ def test_wrong_password_is_logged_once_and_the_daemon_keeps_serving(make_daemon,
     st = d.gateway.json("status")["imap"][0]
     assert "login" in st["last_error"] and st["last_sync"] is None
     assert d.running()
+
+
+@pytest.fixture
+def dovecot_tls(tmp_path: Path):
+    dc = Dovecot(tmp_path / "dovecot-tls", tls=True)
+    dc.start()
+    yield dc
+    if (dc.dir / "run" / "master.pid").exists():
+        dc.kill()
+
+
+def test_imaps_with_the_servers_own_ca_file_fetches_mail(make_daemon, dovecot_tls: Dovecot) -> None:
+    dovecot_tls.append(message(70))
+    d = make_daemon(imap_config(dovecot_tls, port=dovecot_tls.imaps_port, tls=True, idle=False,
+                                poll_interval=0.2, tls_ca_file=str(dovecot_tls.cert)))
+    wait_until(lambda: ids(d)["m70@customer.example"] == 1, timeout=30, what="the IMAPS message")
+    assert "not verified" not in d.log_text()
+    assert d.stop() == 0
+
+
+def test_imaps_certificate_not_trusted_is_a_clear_error_and_the_daemon_keeps_serving(
+        make_daemon, dovecot_tls: Dovecot) -> None:
+    dovecot_tls.append(message(71))
+    d = make_daemon(imap_config(dovecot_tls, port=dovecot_tls.imaps_port, tls=True, idle=False, poll_interval=0.2))
+    wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in d.log_text() or "certificate verify failed" in d.log_text(),
+               timeout=30, what="the certificate error")
+    assert ids(d)["m71@customer.example"] == 0
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:  # the daemon keeps serving
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(72))
+    wait_until(lambda: ids(d)["m72@customer.example"] == 1, what="the SMTP message")
+    assert d.stop() == 0
+
+
+def test_imaps_with_tls_verify_false_fetches_and_warns(make_daemon, dovecot_tls: Dovecot) -> None:
+    dovecot_tls.append(message(73))
+    d = make_daemon(imap_config(dovecot_tls, port=dovecot_tls.imaps_port, tls=True, idle=False,
+                                poll_interval=0.2, tls_verify=False))
+    wait_until(lambda: ids(d)["m73@customer.example"] == 1, timeout=30, what="the IMAPS message")
+    assert "TLS certificate of 127.0.0.1 not verified (tls_verify = false)" in d.log_text()
+    assert d.stop() == 0
+
+
+@pytest.mark.parametrize(("keys", "expected"), [
+    ({"tls": False, "tls_verify": False}, "imap[0].tls_verify: only applies with tls = true"),
+    ({"tls": True, "tls_ca_file": "/nonexistent/ca.pem"}, "imap[0].tls_ca_file: no such file /nonexistent/ca.pem"),
+])
+def test_imap_tls_settings_that_cannot_work_name_the_key(make_daemon, dovecot: Dovecot, keys: dict,
+                                                         expected: str) -> None:
+    d = make_daemon(imap_config(dovecot, **keys), start=False)
+    result = d.gateway.cli("ticket", "list")
+    assert result.exit_code == 78 and expected in result.output
