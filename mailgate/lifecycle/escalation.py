@@ -1,5 +1,6 @@
 """Escalation: a ticket without any update for `[[queue]] escalate_after_hours` goes up one
-priority step (4 → 3 → 2 → 1), recorded as an event by "system". The escalation event is
+priority step (4 → 3 → 2 → 1), recorded as an event by "system", and its owner (or, while
+unowned, the queue's technicians) gets one mail per step. The escalation event is
 itself the latest update, so the next step comes only after another full period: a restart
 or a second run in the same minute cannot raise it twice."""
 
@@ -12,6 +13,8 @@ import peewee as pw
 
 from mailgate.db.models import Event, Queue, Ticket
 from mailgate.lifecycle.notices import SYSTEM, naive_now, record
+from mailgate.lifecycle.sla import responsible
+from mailgate.mailer import queue_mail
 from mailgate.stages.base import Env
 
 log = logging.getLogger("mailgate.lifecycle.escalation")
@@ -39,6 +42,9 @@ def escalate(env: Env) -> str:
             ticket.priority = old - 1
             ticket.save()
             record(env, ticket, "priority", old, ticket.priority, actor=SYSTEM)
+            for person in responsible(env.settings, ticket):  # in the same transaction: once per step
+                queue_mail(env, ticket=ticket, kind="escalation", recipient=person, template="escalated.txt.j2",
+                           context={"old": old, "hours": q.escalate_after_hours})
             log.info("ticket #%s escalated to priority %s after %sh without update (stage lifecycle)",
                      ticket.id, ticket.priority, q.escalate_after_hours, extra={"stage": "lifecycle"})
             raised.append(ticket.id)

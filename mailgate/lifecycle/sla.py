@@ -140,9 +140,15 @@ def check_sla(env: Env, max_mails: int = MAX_MAILS_PER_RUN) -> str:
     return f"{mails} SLA mail(s)"
 
 
-def _tell(env: Env, ticket: Ticket, m: Milestone, level: str) -> int:
+def responsible(settings: Settings, ticket: Ticket) -> list[Person]:
+    """Who is told about a ticket's deadlines and escalations: its owner, or while it has
+    none, the queue's technicians."""
     owner: Person | None = ticket.owner
-    people = [owner] if owner is not None else [person_for(a) for a in technicians(env.settings, ticket.queue.name)]
+    return [owner] if owner is not None else [person_for(a) for a in technicians(settings, ticket.queue.name)]
+
+
+def _tell(env: Env, ticket: Ticket, m: Milestone, level: str) -> int:
+    people = responsible(env.settings, ticket)
     q = env.settings.queue_named(ticket.queue.name)
     due = local_text(m.due, ZoneInfo(q.timezone if q else "UTC"))
     for person in people:

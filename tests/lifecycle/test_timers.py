@@ -72,8 +72,14 @@ def test_escalation_raises_priority_one_step_per_period_without_update(
     assert run_job(desk, clock, "lifecycle-escalate") == "escalated 0"  # restart, same minute: not twice
     t = desk.ticket(1)
     assert t["priority"] == 2 and events(t, "priority") == [("system", "3", "2")]
+    # the unowned ticket's queue technicians hear about it, once per step
+    [told] = queued(desk, ALICE, "escalation")
+    assert "had no update for 4 hours and was escalated from priority 3 to 2" in told.get_content()
+    assert told["Subject"] == "[Helpdesk #1] Warm server room"
+    assert queued(desk, TOM, "escalation") == []  # not a technician of this queue
     clock.advance(hours=4, minutes=1)
     assert run_job(desk, clock, "lifecycle-escalate") == "escalated 1: #1"
+    assert len(queued(desk, ALICE, "escalation")) == 2
     clock.advance(hours=8)
     run_job(desk, clock, "lifecycle-escalate")
     assert desk.ticket(1)["priority"] == 1  # never beyond the top
@@ -89,6 +95,7 @@ def test_an_update_restarts_the_escalation_clock(make_desk: Callable[..., Desk],
     assert run_job(desk, clock, "lifecycle-escalate") == "escalated 0"
     clock.advance(hours=1, minutes=1)
     assert run_job(desk, clock, "lifecycle-escalate") == "escalated 1: #1"
+    assert len(queued(desk, ALICE, "escalation")) == 1  # the owner
 
 
 def test_business_hours_skip_nights_weekends_and_holidays() -> None:
