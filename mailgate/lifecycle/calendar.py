@@ -31,6 +31,26 @@ class Calendar:
     def _working(self, day: date) -> bool:
         return day.weekday() in self.days and day not in self.holidays
 
+    def hours_between(self, start_utc: datetime, end_utc: datetime) -> float:
+        """Business hours between two naive-UTC moments (0 when end is not after start)."""
+        if end_utc <= start_utc or not self.days:
+            return 0.0
+        cur = start_utc.replace(tzinfo=UTC).astimezone(self.tz)
+        end = end_utc.replace(tzinfo=UTC).astimezone(self.tz)
+        total = timedelta()
+        for _ in range(MAX_DAYS):
+            if cur >= end:
+                break
+            day = cur.date()
+            if self._working(day):
+                opens = datetime.combine(day, self.start, tzinfo=self.tz)
+                closes = datetime.combine(day, self.end, tzinfo=self.tz)
+                begin, finish = max(cur, opens), min(end, closes)
+                if begin < finish:
+                    total += finish - begin
+            cur = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+        return total.total_seconds() / 3600
+
     def add_hours(self, start_utc: datetime, hours: float) -> datetime:
         """The naive-UTC moment `hours` business hours after `start_utc` (naive UTC)."""
         if not self.days:

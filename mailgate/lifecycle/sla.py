@@ -17,7 +17,16 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 
 from mailgate.config import Settings, SlaSettings
-from mailgate.db.models import ACTIVE_STATUSES, LifecycleMark, Message, Person, Queue, Ticket
+from mailgate.db.models import (
+    ACTIVE_STATUSES,
+    Event,
+    LifecycleMark,
+    Message,
+    Person,
+    Queue,
+    Ticket,
+    utcnow,
+)
 from mailgate.lifecycle.calendar import Calendar
 from mailgate.lifecycle.notices import SYSTEM, naive_now, record
 from mailgate.lifecycle.snooze import local_text
@@ -70,10 +79,36 @@ def _as_datetime(value: object) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+Span = tuple[datetime, datetime | None]  # a stretch in status stalled: start, end (None: still stalled)
+
+
+def stalled_spans(ticket_ids: list[int] | None = None, active_only: bool = False) -> dict[int, list[Span]]:
+    """Ticket id -> its stretches in status `stalled`, from the status events (one query)."""
+    query = (Event.select(Event.ticket, Event.at, Event.old, Event.new)
+             .where(Event.field == "status", (Event.new == "stalled") | (Event.old == "stalled"))
+             .order_by(Event.ticket, Event.at, Event.id))
+    if ticket_ids is not None:
+        query = query.where(Event.ticket.in_(ticket_ids))
+    if active_only:
+        query = query.where(Event.ticket.in_(Ticket.select(Ticket.id).where(Ticket.status.in_(ACTIVE_STATUSES))))
+    spans: dict[int, list[Span]] = {}
+    for e in query:
+        mine = spans.setdefault(e.ticket_id, [])
+        if e.new == "stalled" and (not mine or mine[-1][1] is not None):
+            mine.append((_as_datetime(e.at), None))
+        elif e.old == "stalled" and mine and mine[-1][1] is None:
+            mine[-1] = (mine[-1][0], _as_datetime(e.at))
+    return spans
+
+
 def milestones(ticket: Ticket, settings: Settings, responded: datetime | None | bool = False,
-               calendars: dict[str, Calendar] | None = None) -> list[Milestone]:
-    """The ticket's SLA milestones; `responded` (first response time, or None) and
-    `calendars` (per queue) may be passed in by a caller that looked them up in bulk."""
+               calendars: dict[str, Calendar] | None = None, stalled: list[Span] | None = None,
+               now: datetime | None = None) -> list[Milestone]:
+    """The ticket's SLA milestones; `responded` (first response time, or None), `calendars`
+    (per queue) and `stalled` (its stalled stretches) may be passed in by a caller that
+    looked them up in bulk. Time spent stalled (waiting on the requester) does not count:
+    each target moves by the business hours of those stretches, up to `now` for one that
+    has not ended."""
     queue_name = ticket.queue.name
     sla = target(settings, queue_name, ticket.priority)
     if sla is None:
@@ -86,6 +121,10 @@ def milestones(ticket: Ticket, settings: Settings, responded: datetime | None | 
             calendars[queue_name] = cal
     if responded is False:
         responded = first_responses(settings, [ticket.id]).get(ticket.id)
+    if stalled is None:
+        stalled = stalled_spans([ticket.id]).get(ticket.id, [])
+    until = now or utcnow()
+    paused = sum(cal.hours_between(start, end or until) for start, end in stalled)
     share = settings.lifecycle.sla_warn_percent / 100
     found = []
     for name, _ in MILESTONES:
@@ -94,8 +133,8 @@ def milestones(ticket: Ticket, settings: Settings, responded: datetime | None | 
             continue
         met = responded if name == "first_response" else (
             None if ticket.status in ACTIVE_STATUSES else ticket.updated_at)
-        found.append(Milestone(name, cal.add_hours(ticket.created_at, hours),
-                               cal.add_hours(ticket.created_at, hours * share), met or None))
+        found.append(Milestone(name, cal.add_hours(ticket.created_at, hours + paused),
+                               cal.add_hours(ticket.created_at, hours * share + paused), met or None))
     return found
 
 
@@ -114,6 +153,7 @@ def check_sla(env: Env, max_mails: int = MAX_MAILS_PER_RUN) -> str:
     now = naive_now(env)
     fired = {m.key for m in LifecycleMark.select(LifecycleMark.key).where(LifecycleMark.key.startswith("sla:"))}
     responded = first_responses(settings)
+    stalled = stalled_spans(active_only=True)
     calendars: dict[str, Calendar] = {}
     mails = 0
     tickets = (Ticket.select(Ticket, Queue).join(Queue)
@@ -121,7 +161,7 @@ def check_sla(env: Env, max_mails: int = MAX_MAILS_PER_RUN) -> str:
     for ticket in tickets:
         if mails >= max_mails:
             return f"{mails} SLA mail(s); more next run"
-        for m in milestones(ticket, settings, responded.get(ticket.id), calendars):
+        for m in milestones(ticket, settings, responded.get(ticket.id), calendars, stalled.get(ticket.id, []), now):
             if m.met_at is not None or now < m.near:
                 continue
             level = "breached" if now >= m.due else "near"

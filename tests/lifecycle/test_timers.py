@@ -106,6 +106,9 @@ def test_business_hours_skip_nights_weekends_and_holidays() -> None:
     assert cal.add_hours(friday_4pm, 2) == datetime(2026, 12, 1, 9, 0)
     saturday = datetime(2026, 11, 28, 12, 0)
     assert cal.add_hours(saturday, 8) == datetime(2026, 12, 1, 16, 0)  # a whole Tuesday
+    # and back: the business hours between two moments (what a stalled stretch pauses)
+    assert cal.hours_between(friday_4pm, datetime(2026, 12, 1, 9, 0)) == 2.0
+    assert cal.hours_between(saturday, datetime(2026, 11, 30, 23, 0)) == 0.0  # weekend + holiday
     # across the change to summer time (29 March 2026): Monday 09:30 local is 07:30 UTC
     assert cal.add_hours(datetime(2026, 3, 27, 15, 0), 1.5) == datetime(2026, 3, 30, 7, 30)
     assert cal.start == time(9, 0) and cal.tz == ZoneInfo("Europe/Berlin")
@@ -165,6 +168,25 @@ def test_sla_goes_to_the_owner_and_a_met_response_is_not_warned_about(
     clock.advance(days=3)  # resolved meanwhile: nothing more
     staff_mail(desk, 1, "status: resolved")
     assert run_job(desk, clock, "lifecycle-sla") == "0 SLA mail(s)"
+
+
+def test_time_spent_stalled_does_not_count_against_the_sla(make_desk: Callable[..., Desk], clock: Clock) -> None:
+    """Waiting on the requester (status stalled) stops the SLA clock: the targets move by the
+    business hours spent stalled, so no warning fires while the ticket waits."""
+    desk = make_desk(SLA)
+    desk.mail(BOB, "Laptop will not boot.", subject="Laptop")
+    clock.advance(hours=1)
+    mail_at(desk, clock, ALICE, 1, "status: stalled\n\nPlease send the boot log.")  # also the first response
+    clock.advance(hours=20)  # without the pause: resolution (10 h) breached long ago
+    assert run_job(desk, clock, "lifecycle-sla") == "0 SLA mail(s)"
+    mail_at(desk, clock, ALICE, 1, "status: open\n\nGot it, thanks.")
+    clock.advance(hours=6)  # 1 + 6 = 7 h counted, under the 80% (8 h) mark
+    assert run_job(desk, clock, "lifecycle-sla") == "0 SLA mail(s)"
+    clock.advance(hours=1, minutes=5)  # 8 h 5 min counted: near
+    assert run_job(desk, clock, "lifecycle-sla") == "1 SLA mail(s)"
+    [near] = queued(desk, ALICE, "sla-near")
+    assert "The resolution target of ticket #1 is due" in body_text(near)
+    assert queued(desk, ALICE, "sla-breached") == []
 
 
 DIGEST = """
