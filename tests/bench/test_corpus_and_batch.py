@@ -31,6 +31,7 @@ def _load(name: str):
 
 
 corpus = _load("corpus")
+harness = _load("harness")  # ticket_of: Message-ID -> ticket, alert occurrences included
 
 
 @pytest.fixture
@@ -38,19 +39,6 @@ def desk(gateway):
     """The test gateway with the shipped rules (Nagios alerts group by host/service)."""
     shutil.copytree(ROOT / "rules", gateway.dir / "rules", dirs_exist_ok=True)
     return gateway
-
-
-def _ticket_of(db: Path) -> dict[str, int | None]:
-    con = sqlite3.connect(str(db))
-    try:
-        found = dict(con.execute("SELECT message_id, ticket_id FROM message WHERE direction = 'in'"))
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "alert_occurrence" in tables:
-            for mid, ticket in con.execute("SELECT message_id, ticket_id FROM alert_occurrence"):
-                found.setdefault(mid, ticket)
-        return found
-    finally:
-        con.close()
 
 
 def _stored_counts(db: Path) -> tuple[int, int]:
@@ -108,7 +96,7 @@ def test_batch_import_threads_every_reply_and_alert_repeat(desk, tmp_path: Path,
     corpus.write(c, tmp_path / "corpus")
     result = gateway.cli("import", "--workers", workers, str(tmp_path / "corpus" / "corpus.mbox"), "--json")
     assert result.exit_code == 0, result.output
-    score = corpus.score(c.truth, _ticket_of(gateway.dir / "store" / "mailgate.db"))
+    score = corpus.score(c.truth, harness.ticket_of(gateway.dir / "store" / "mailgate.db"))
     assert score["follow_ups"] > 20  # the corpus really has replies and alert repeats
     assert score["accuracy"] == 1.0, score["examples_wrong"]
     assert score["threads_merged_wrongly"] == 0 and score["threads_without_ticket"] == 0
@@ -149,9 +137,9 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(desk, tmp_path: Path)
                for sha in shas}
     assert spooled, "the kill left no claimed entries: the recovery was not tested"
     subprocess.run([*base, "process"], cwd=gateway.dir, check=True, capture_output=True)
-    assert spooled <= set(_ticket_of(db)), "a spooled message was lost"
+    assert spooled <= set(harness.ticket_of(db)), "a spooled message was lost"
     assert _stored_counts(db)[1] == 0
     # the operator runs the import again for the rest: nothing is stored twice
     subprocess.run([*base, "import", "--workers", "2", mbox], cwd=gateway.dir, check=True, capture_output=True)
     assert _stored_counts(db) == (400, 0)
-    assert corpus.score(c.truth, _ticket_of(db))["accuracy"] == 1.0
+    assert corpus.score(c.truth, harness.ticket_of(db))["accuracy"] == 1.0
