@@ -162,10 +162,7 @@ class AlertGrouping:
         group.occurrences += 1
         group.state = "problem"
         event = "" if in_storm(ticket) else due(group, "repeat", now, env)
-        if event:
-            mail_team(env, ticket, group, event, now, message_id=msg.parsed.message_id, text=_text(msg))
-        group.save()
-        _occurrence(msg, group, "repeat", ticket.id, now)
+        _count(msg, env, group, ticket, "repeat", event, now)
         _halt(msg, env, "recorded", f"alert {group.fingerprint} repeated ({group.occurrences} so far) on ticket "
                                f"#{ticket.id}", ticket.id)
 
@@ -177,10 +174,7 @@ class AlertGrouping:
         group.occurrences += 1
         group.reopened += 1
         group.state, group.resolved_at = "problem", None
-        if event:
-            mail_team(env, ticket, group, event, now, message_id=p.message_id, text=_text(msg))
-        group.save()
-        _occurrence(msg, group, "reopen", ticket.id, now)
+        _count(msg, env, group, ticket, "reopen", event, now)
         _halt(msg, env, "recorded", f"alert {group.fingerprint} returned within the flap window: ticket "
                                f"#{ticket.id} reopened", ticket.id)
 
@@ -190,12 +184,21 @@ class AlertGrouping:
         set_status(ticket, "resolved", p.from_addr, env, now)
         group.occurrences += 1
         group.state, group.resolved_at = "recovered", now
-        if not in_storm(ticket) and due(group, "recovery", now, env):
-            mail_team(env, ticket, group, "recovery", now, message_id=p.message_id, text=_text(msg))
-        group.save()
-        _occurrence(msg, group, "recovery", ticket.id, now)
+        event = "recovery" if not in_storm(ticket) and due(group, "recovery", now, env) else ""
+        _count(msg, env, group, ticket, "recovery", event, now)
         settle_storm(ticket, now, env, p.message_id)
         _halt(msg, env, "recorded", f"alert {group.fingerprint} recovered: ticket #{ticket.id} resolved", ticket.id)
+
+
+def _count(msg: Inbound, env: Env, group: AlertGroup, ticket: Ticket, kind: str, event: str,
+           now: datetime) -> None:
+    """An alert counted on its ticket: the team's mail when one is due (`event`), the group's
+    new state, and the occurrence row."""
+    if event:
+        mail_team(env, ticket, group, event, now, message_id=msg.parsed.message_id if msg.parsed else "",
+                  text=_text(msg))
+    group.save()
+    _occurrence(msg, group, kind, ticket.id, now)
 
 
 def open_alert(msg: Inbound, env: Env, ticket: Ticket) -> None:
