@@ -98,8 +98,12 @@ def kill_loop(d: DaemonProc, count: int = 500, seed: int | None = None, max_seco
             while len(acked) < target and busy() and time.monotonic() < progress_until:
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.15))  # not always just as the client gets going again
+        # aiming waits for a group in hand, but not past half a slice more of acknowledged
+        # messages: the clients must not finish while the kills are still waiting to aim
         aim_until = time.monotonic() + (5.0 if aim_mid_group else 0.0)
-        while _in_hand(d) < 2 and time.monotonic() < aim_until and busy():
+        aim_cap = len(acked) + max(1, count // (2 * max(1, max_kills)))
+        while (_in_hand(d) < 2 and time.monotonic() < aim_until and busy()
+               and (len(acked) < aim_cap or all(ev.is_set() for ev in events))):
             time.sleep(0.002)
         if not busy():
             break
