@@ -43,7 +43,12 @@ def test_kill_9_in_the_middle_of_group_commits_loses_and_duplicates_nothing(make
     assert figures.most_in_hand > 1, figures  # at least one kill caught a group in hand
     assert figures.acknowledged == figures.sent == 1000, figures
     assert figures.lost == 0 and figures.duplicates == 0, figures
-    assert figures.stored == figures.acknowledged, figures
+    # as in the test above: a message in hand at three kills may be held by the crash
+    # counter, kept with its bytes; a retry stores it
+    assert figures.stored + figures.quarantined == figures.acknowledged, figures
+    assert figures.quarantined <= 2, figures
+    _retry_crash_holds(d)
+    assert sorted(d.inbound_ids()) == sorted(f"m{n}@customer.example" for n in range(1000))
     assert not list((d.spool / "queue").glob("*.json")) and not list((d.spool / "processing").glob("*.json"))
     # and no orphan: the preparing workers of the killed daemons died with them
     assert _orphans(d) == [], "a killed daemon's worker process outlived it"
