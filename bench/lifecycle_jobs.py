@@ -26,7 +26,7 @@ RESULTS = ROOT / "bench" / "results" / "lifecycle_jobs.json"
 from mailgate.app import build_env  # noqa: E402
 from mailgate.config import load_settings  # noqa: E402
 from mailgate.db.models import Outbox, Person, Queue, Snooze, Ticket, database_proxy  # noqa: E402
-from mailgate.lifecycle.jobs import TASKS, run_task  # noqa: E402
+from mailgate.schedule.jobs import TASKS, run_task  # noqa: E402
 
 CONFIG = """
 templates = "{templates}"

@@ -22,14 +22,22 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import pickle
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
-from mailgate.errors import PolicyOutcome, StageFailure, TransientError
-from mailgate.spool import Spool, SpoolEntry
+import peewee as pw
+
+from mailgate.core.entry import SpoolEntry
+from mailgate.core.errors import TransientError
+from mailgate.core.message import Inbound
+from mailgate.db.models import database_proxy
+from mailgate.db.transaction import write_transaction
+from mailgate.env import Env
+from mailgate.pipeline import finish, precheck, prepare
+from mailgate.prepare_worker import init_import_worker, prepare_chunk, unpickle_prepared
+from mailgate.spool import Spool
 
 log = logging.getLogger("mailgate.batch")
 
@@ -62,57 +70,6 @@ class _DeferredSpool:
         return getattr(self._spool, name)
 
 
-# --- the worker side -------------------------------------------------------------------
-
-_worker_env = None
-
-
-def _init_worker(settings: object, rules: object = None) -> None:
-    """Build the worker's Env; `rules` is the writer's loaded RuleSet (the daemon passes it
-    after a SIGHUP), None to load the rule files on first use."""
-    global _worker_env
-    from mailgate.app import template_env, utc_clock
-    from mailgate.stages.base import Env
-
-    _worker_env = Env(settings=settings, spool=Spool(settings.spool_dir),  # type: ignore[attr-defined]
-                      templates=template_env(settings), clock=utc_clock, rules=rules)  # type: ignore[arg-type]
-    import mailgate.clean  # noqa: F401  (pay talon's import once per worker, before the first message)
-
-
-def _encode_early(early: PolicyOutcome | StageFailure | None) -> object:
-    if isinstance(early, StageFailure):  # its __init__ takes three arguments: pickle by hand
-        return ("stage-failure", early.stage, early.error, early.traceback_text)
-    return early
-
-
-def _decode_early(early: object) -> PolicyOutcome | StageFailure | None:
-    if isinstance(early, tuple) and early and early[0] == "stage-failure":
-        return StageFailure(*early[1:])
-    return early  # type: ignore[return-value]
-
-
-def _prepare_remote(entry: SpoolEntry, raw: bytes) -> bytes | None:
-    """Run the pure stages; return the pickled (Inbound, early), or None when the result
-    cannot be pickled (the writer then prepares the message itself)."""
-    from mailgate.pipeline import prepare
-    from mailgate.stages.base import Inbound
-
-    msg = Inbound(entry=entry, raw=raw)
-    try:
-        early = prepare(msg, _worker_env)  # type: ignore[arg-type]
-    except TransientError:  # e.g. rule files unreadable: the writer meets it again and defers the group
-        return None
-    msg.raw = b""  # the writer has the bytes already: do not ship them back
-    try:
-        return pickle.dumps((msg, _encode_early(early)), protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - an unpicklable signal: prepared again by the writer
-        return None
-
-
-def _prepare_chunk(messages: list[tuple[SpoolEntry, bytes]]) -> list[bytes | None]:
-    return [_prepare_remote(entry, raw) for entry, raw in messages]
-
-
 # --- the writer side -------------------------------------------------------------------
 
 
@@ -121,7 +78,7 @@ class BatchImporter:
 
     `on_outcome(label, outcome)` is called for every message once its outcome is durable."""
 
-    def __init__(self, env: object, workers: int | None = None, group_size: int = GROUP_SIZE) -> None:
+    def __init__(self, env: Env, workers: int | None = None, group_size: int = GROUP_SIZE) -> None:
         self.env = env
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.group_size = max(1, group_size)
@@ -131,7 +88,7 @@ class BatchImporter:
         try:
             self._run(messages, source, on_outcome)
         finally:
-            self.env.spool.flush()  # type: ignore[attr-defined]  # committed entries are gone when we return
+            self.env.spool.flush()  # committed entries are gone when we return
 
     def _run(self, messages: Iterable[tuple[str, bytes]], source: str,
              on_outcome: Callable[[str, object], None]) -> None:
@@ -142,15 +99,15 @@ class BatchImporter:
         # fork (fast: the workers inherit our imports), and all of them now, from this thread,
         # before the feeder thread exists: a fork never copies a lock another thread holds
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.env.settings,)) as pool:  # type: ignore[attr-defined]
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_import_worker,
+                                 initargs=(self.env.settings,)) as pool:
             pool.submit(os.getpid)  # the first submit forks every worker (fork start method)
             self._write(self._prepared_by(pool, items), on_outcome)
 
     # spool first: raw bytes and a claimed entry, fsync'd, in small batches (one folder
     # sync per batch); nothing is parsed before its batch is on disk
     def _spooled(self, messages: Iterable[tuple[str, bytes]], source: str) -> Iterator[Item]:
-        spool: Spool = self.env.spool  # type: ignore[attr-defined]
+        spool: Spool = self.env.spool
         chunk: list[tuple[str, bytes]] = []
 
         def flush() -> list[Item]:
@@ -178,7 +135,7 @@ class BatchImporter:
         state = {"done": False, "error": None}
 
         def submit(chunk: list[Item]) -> None:
-            fut = pool.submit(_prepare_chunk, [(item.entry, item.raw) for item in chunk])
+            fut = pool.submit(prepare_chunk, [(item.entry, item.raw) for item in chunk])
             with ready:
                 futures.extend((item, fut, i) for i, item in enumerate(chunk))
                 ready.notify()
@@ -252,7 +209,7 @@ class BatchImporter:
 # --- the group commit, shared by `mailgate import` and the daemon's worker -------------------
 
 
-def commit_group(env: object, group: Sequence[tuple[SpoolEntry, bytes, bytes | None]]
+def commit_group(env: Env, group: Sequence[tuple[SpoolEntry, bytes, bytes | None]]
                  ) -> list[tuple[SpoolEntry, object]]:
     """Run the database stages for claimed entries in one transaction (one commit fsync for
     the group), each message in its own savepoint; `payload` is `_prepare_remote`'s result,
@@ -262,12 +219,7 @@ def commit_group(env: object, group: Sequence[tuple[SpoolEntry, bytes, bytes | N
 
     Spool entries are forgotten only after the commit (`_DeferredSpool`). A transient
     database error rolls the whole group back, releases every entry and raises TransientError."""
-    import peewee as pw
-
-    from mailgate.db.models import database_proxy
-    from mailgate.db.transaction import write_transaction
-
-    deferred = _DeferredSpool(env.spool)  # type: ignore[attr-defined]
+    deferred = _DeferredSpool(env.spool)
     group_env = replace(env, spool=deferred)  # type: ignore[type-var]
     results: list[tuple[SpoolEntry, object]] = []
     try:
@@ -286,31 +238,27 @@ def commit_group(env: object, group: Sequence[tuple[SpoolEntry, bytes, bytes | N
     except (TransientError, pw.OperationalError) as exc:
         # rolled back: every entry of the group goes back to the queue for a later run
         for entry, _, _ in group:
-            env.spool.release(entry)  # type: ignore[attr-defined]
+            env.spool.release(entry)
         raise TransientError(f"database: {exc}") from exc
-    env.spool.forget(deferred.finished)  # type: ignore[attr-defined]  # committed: now the spool may forget them
+    env.spool.forget(deferred.finished)  # committed: now the spool may forget them
     for entry, outcome in results:
         if isinstance(outcome, Exception):
-            env.spool.release(entry)  # type: ignore[attr-defined]
+            env.spool.release(entry)
     return results
 
 
-def _commit_one(entry: SpoolEntry, raw: bytes, payload: bytes | None, env: object) -> object:
-    from mailgate.pipeline import finish, precheck, prepare
-    from mailgate.stages.base import Inbound
-
-    decided = precheck(entry, raw, env)  # type: ignore[arg-type]
+def _commit_one(entry: SpoolEntry, raw: bytes, payload: bytes | None, env: Env) -> object:
+    decided = precheck(entry, raw, env)
     if decided is not None:
         return decided
     msg, early = None, None
     if payload is not None:
         try:
-            msg, coded = pickle.loads(payload)
-            early = _decode_early(coded)
+            msg, early = unpickle_prepared(payload)
             msg.raw = raw
         except Exception:  # noqa: BLE001 - prepared again below
             msg = None
     if msg is None:
         msg = Inbound(entry=entry, raw=raw)
-        early = prepare(msg, env)  # type: ignore[arg-type]
-    return finish(msg, env, early)  # type: ignore[arg-type]
+        early = prepare(msg, env)
+    return finish(msg, env, early)

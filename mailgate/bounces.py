@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
+from mailgate.core.message import ParsedMessage
 from mailgate.db.models import Message, Person, Ticket
-from mailgate.parse import ParsedMessage, message_ids, parse_headers
-from mailgate.stages.base import Env
+from mailgate.parse import message_ids, parse_headers
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.bounces")
 

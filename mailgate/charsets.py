@@ -147,7 +147,3 @@ def decode_hinted(data: bytes, hints: tuple[str, ...] = ()) -> str:
     single = next((c for c in hints if _is_single_byte(c)), None)
     return decode_bytes(data, single)[0]
 
-
-def decode_header_bytes(data: bytes) -> str:
-    """A raw header value without hints: RFC 6532 UTF-8, else detection."""
-    return decode_bytes(data)[0]

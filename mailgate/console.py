@@ -14,19 +14,8 @@ import sys
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hot path
 if TYPE_CHECKING:
     from mailgate.config import Settings
+    from mailgate.env import Env
     from mailgate.pipe_config import PipeSettings
-    from mailgate.stages.base import Env
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def configure_logging(verbose: bool) -> None:
-    """The CLI's logging (shared with mailgate.cli.context); logging is imported only here,
-    when a command needs it: the spooling pipe never logs."""
-    import logging
-
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format=LOG_FORMAT)
-
 
 class DeliverArgs:
     # a plain class: dataclasses would cost this hot path their import
@@ -114,6 +103,7 @@ def run_deliver(args: DeliverArgs) -> int:
 
         from mailgate.app import build_env
         from mailgate.config import load_settings
+        from mailgate.logsetup import configure_logging
 
         gc.enable()
         configure_logging(args.verbose)

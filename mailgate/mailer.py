@@ -1,21 +1,28 @@
-"""Render a template and put the mail in the outbox, inside the caller's transaction.
+"""The one outbox writer: render a template and put the mail in the outbox, inside the
+caller's transaction.
 
-Every mail the gateway sends goes through here, so each one carries the same headers:
-the signed per-recipient Reply-To, the ticket tag, a stored Message-ID, References to the
-ticket's root, Auto-Submitted and X-Loop (so our mail coming back is recognised).
+Every mail the gateway sends is queued here (acknowledgements, receipts, alerts, SLA and
+escalation notices, digests, storm and monitoring mail, refusals), so each one carries the
+same loop-safe headers: Auto-Submitted, X-Loop, Precedence and X-Auto-Response-Suppress, so
+our mail coming back is recognised and autoresponders stay quiet. A ticket's mail also gets
+the signed per-recipient Reply-To, the ticket tag, a stored Message-ID and References to the
+ticket's root; a mail about no ticket (a digest, a refusal) gets none of those, so a reply to
+it reaches the queue address and opens a ticket like any mail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailgate.db import fastsql
 from mailgate.db.models import Message, Outbox, Person, Ticket
 from mailgate.outgoing import compose, new_message_id
-from mailgate.stages.base import Env
 from mailgate.subject import tagged_subject
 from mailgate.tokens import reply_address
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 
 def ticket_references(ticket: Ticket) -> list[str]:
@@ -27,14 +34,27 @@ def ticket_references(ticket: Ticket) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i]
 
 
+def _headers(env: Env, auto_submitted: str, ticket: Ticket | None, originator: str) -> dict[str, str]:
+    headers = {"Auto-Submitted": auto_submitted, "X-Loop": env.settings.gateway.address}
+    if ticket is not None:
+        headers["X-Mailgate-Ticket"] = str(ticket.id)
+    headers["Precedence"] = "bulk" if auto_submitted == "auto-generated" else "auto_reply"
+    headers["X-Auto-Response-Suppress"] = "All"
+    if originator:
+        headers["X-Mailgate-Originator"] = originator
+    return headers
+
+
 def queue_mail(
     env: Env,
     *,
-    ticket: Ticket,
     kind: str,
-    recipient: Person,
+    recipient: Person | str,
     template: str,
     context: dict[str, Any],
+    ticket: Ticket | None = None,
+    subject: str = "",
+    sender: str = "",
     from_name: str | None = None,
     auto_submitted: str = "auto-generated",
     in_reply_to: str | None = None,
@@ -44,49 +64,44 @@ def queue_mail(
     attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> Outbox:
     """Render `template` (and `html_template` as an HTML alternative) for one recipient and
-    write the mail to the outbox. `references` overrides the ticket's thread when the caller
-    sends one change to several people (each must not see the others' Message-IDs)."""
+    write the mail to the outbox.
+
+    With a `ticket`: from the ticket's queue address, the tagged ticket subject, a signed
+    Reply-To for this recipient and the ticket's thread; `references` overrides the thread
+    when one change goes to several people (each must not see the others' Message-IDs).
+    Without: from `sender` (default: the gateway), with `subject`, in reply to `in_reply_to`."""
     settings = env.settings
-    queue_address = ticket.queue.address
-    domain = queue_address.partition("@")[2]
-    values = dict(ticket=ticket, gateway=settings.gateway, recipient=recipient, **context)
+    address = recipient.address if isinstance(recipient, Person) else recipient
+    values = dict(gateway=settings.gateway, recipient=recipient, **context)
+    if ticket is not None:
+        values["ticket"] = ticket
+        sender = ticket.queue.address
+        subject = tagged_subject(ticket.id, ticket.subject, settings.gateway.subject_tag)
+    sender = sender or settings.gateway.address
     body = env.templates.get_template(template).render(**values)
     html = env.templates.get_template(html_template).render(**values) if html_template else None
-    message_id = new_message_id(domain, ticket.id)
-    refs = references if references is not None else ticket_references(ticket)
-    headers = {
-        "Auto-Submitted": auto_submitted,
-        "X-Loop": settings.gateway.address,
-        "X-Mailgate-Ticket": str(ticket.id),
-        "Precedence": "bulk" if auto_submitted == "auto-generated" else "auto_reply",
-        "X-Auto-Response-Suppress": "All",
-    }
-    if originator:
-        headers["X-Mailgate-Originator"] = originator
-    subject = tagged_subject(ticket.id, ticket.subject, settings.gateway.subject_tag)
+    message_id = new_message_id(sender.partition("@")[2], ticket.id if ticket is not None else None)
+    if references is not None:
+        refs = references
+    else:
+        refs = ticket_references(ticket) if ticket is not None else ([in_reply_to] if in_reply_to else [])
+    reply_to = None
+    if ticket is not None and isinstance(recipient, Person):
+        reply_to = reply_address(sender, settings.gateway.secret, ticket.id, recipient.id)
     now = env.clock()
     text = compose(
-        from_name=from_name or settings.gateway.name,
-        from_addr=queue_address,
-        to=[recipient.address],
-        reply_to=reply_address(queue_address, settings.gateway.secret, ticket.id, recipient.id),
-        subject=subject,
-        body=body,
-        message_id=message_id,
-        date=now,
-        in_reply_to=in_reply_to or (refs[-1] if refs else None),
-        references=refs,
-        headers=headers,
-        html=html,
-        attachments=attachments,
+        from_name=from_name or settings.gateway.name, from_addr=sender, to=[address], reply_to=reply_to,
+        subject=subject, body=body, message_id=message_id, date=now,
+        in_reply_to=in_reply_to or (refs[-1] if refs else None), references=refs,
+        headers=_headers(env, auto_submitted, ticket, originator), html=html, attachments=attachments,
     )
-    Message.create(
-        ticket=ticket, message_id=message_id, direction="out", sender=queue_address,
-        recipients=[recipient.address], subject=subject, body=body, date=now.replace(tzinfo=None),
-        source=f"outbox:{kind}", created_at=now.replace(tzinfo=None),
-    )
+    stamp = env.now()
+    if ticket is not None:  # the ticket's own copy: threading finds replies to it
+        Message.create(
+            ticket=ticket, message_id=message_id, direction="out", sender=sender, recipients=[address],
+            subject=subject, body=body, date=stamp, source=f"outbox:{kind}", created_at=stamp,
+        )
     return Outbox.create(
-        ticket=ticket, kind=kind, sender=queue_address, recipients=[recipient.address],
-        message_id=message_id, message=text, created_at=now.replace(tzinfo=None),
-        next_attempt_at=now.replace(tzinfo=None),
+        ticket=ticket, kind=kind, sender=sender, recipients=[address], message_id=message_id,
+        message=text, created_at=stamp, next_attempt_at=stamp,
     )

@@ -19,26 +19,8 @@ from email.generator import BytesGenerator
 from email.policy import compat32
 
 from mailgate.charsets import decode_bytes, decode_hinted
+from mailgate.core.message import Attachment, DeliveryReport
 from mailgate.encoded_words import decode_words
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    payload: bytes
-    content_id: str = ""
-    inline: bool = False
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    """What a bounce says: who failed (permanently), who is delayed, and the headers of
-    the mail that bounced (from message/rfc822 or text/rfc822-headers)."""
-
-    failed: tuple[str, ...] = ()
-    delayed: tuple[str, ...] = ()
-    original_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

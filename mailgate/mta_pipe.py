@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import sys
 
-from mailgate.errors import ConfigError, TransientError
+from mailgate.core.errors import ConfigError, TransientError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the hot path
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from mailgate.config import Settings
+    from mailgate.env import Env
     from mailgate.pipe_config import PipeSettings
-    from mailgate.stages.base import Env
 
 EX_OK, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 0, 65, 67, 75
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mailgate.config import Settings
+from mailgate.core.message import ParsedMessage
 from mailgate.db import fastsql
 from mailgate.db.models import Nosy, Person, Ticket, database_proxy
-from mailgate.parse import ParsedMessage
 from mailgate.people import is_staff, person_for
 from mailgate.tokens import split_plus
 

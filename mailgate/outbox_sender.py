@@ -34,7 +34,7 @@ import aiosmtplib
 
 from mailgate.db.models import Outbox, Person
 from mailgate.db.transaction import write_transaction
-from mailgate.stages.base import Env
+from mailgate.env import Env
 
 log = logging.getLogger("mailgate.outbox")
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import email
 import email.message
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -22,8 +22,9 @@ from email.utils import getaddresses, parsedate_to_datetime
 import mailparser
 
 from mailgate.charsets import charset_hints, decode_hinted
+from mailgate.core.message import Attachment, DeliveryReport, ParsedMessage
 from mailgate.encoded_words import decode_words, quote_words_in_names
-from mailgate.mimeparts import Attachment, DeliveryReport, Walk, visit
+from mailgate.mimeparts import Walk, visit
 
 __all__ = ["Attachment", "DeliveryReport", "ParsedMessage", "content_hash", "decode_words",
            "message_ids", "parse_headers", "parse_message"]
@@ -33,44 +34,6 @@ _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # relayed twice (or fetched by IMAP and piped by the MTA) is recognised as one
 _TRACE_HEADERS = {"received", "return-path", "delivered-to", "x-original-to", "x-delivered-to"}
 _HEADER_NAME = re.compile(rb"^([!-9;-~]+)[ \t]*:")
-
-
-@dataclass(frozen=True)
-class ParsedMessage:
-    message_id: str
-    subject: str
-    from_addr: str
-    from_name: str
-    to: tuple[tuple[str, str], ...]
-    cc: tuple[tuple[str, str], ...]
-    reply_to: tuple[tuple[str, str], ...]
-    in_reply_to: tuple[str, ...]
-    references: tuple[str, ...]
-    date: datetime | None
-    headers: tuple[tuple[str, str], ...]
-    text_plain: str
-    text_html: str
-    attachments: tuple[Attachment, ...]
-    content_hash: str
-    defects: tuple[str, ...] = field(default=())
-    # a bounce's delivery report (failed/delayed recipients, headers of the bounced mail)
-    report: DeliveryReport | None = None
-    # codecs the body parts were decoded with (diagnostics, tests)
-    charsets: tuple[str, ...] = ()
-    size: int = 0
-
-    def header(self, name: str) -> str | None:
-        """First value of a header (case-insensitive), or None."""
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
-
-    def header_all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self.headers if k.lower() == name]
-
-    @property
-    def recipients(self) -> list[str]:
-        return [a for _, a in self.to + self.cc if a]
 
 
 MAX_ID_LENGTH = 250  # the store's Message-ID column holds 255 characters

@@ -1,11 +1,16 @@
 """Run a spooled message through the stages and commit it: the second durability point.
 
-    parse → addressing → classify → clean        (pure: no database)
-    thread → store → commands → notify             (one database transaction)
+    parse → addressing → classify → rules → clean                            (pure: no database)
+    alerts → thread → store → rule-actions → commands → lifecycle → notify   (one transaction)
 
 The transaction that stores the message also writes its outbox rows; only after it commits
 is the spool entry forgotten. A crash anywhere before that leaves the entry to be retried,
 and the unique (Message-ID, content hash) makes the retry find the message already stored.
+
+One way to stop a message: a stage raises a PolicyOutcome (Discard, Recorded, Held), and
+`finish` records it (the RuleMatch the duplicate check reads, and for a hold the quarantine
+entry). One place that quarantines: `quarantine` here, for a stage that failed, a message
+that crashed the process too often, and a rule's hold.
 """
 
 from __future__ import annotations
@@ -16,30 +21,33 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from mailgate.core.entry import SpoolEntry
+from mailgate.core.errors import Held, PolicyOutcome, StageFailure, TransientError
+from mailgate.core.message import Inbound, Stage
 from mailgate.db.models import Message, Quarantine, RuleMatch, database_proxy
 from mailgate.db.transaction import write_transaction
-from mailgate.errors import PolicyOutcome, StageFailure, TransientError
-from mailgate.lifecycle.stage import Lifecycle
+from mailgate.env import Env
 from mailgate.parse import content_hash, message_ids
-from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
+from mailgate.rulematch import record_match
+from mailgate.spool import MAX_ATTEMPTS
 from mailgate.stages.addressing import Addressing
-from mailgate.stages.alerts import AlertGrouping
-from mailgate.stages.base import Env, Inbound, Stage
+from mailgate.stages.alerts import Alerts
 from mailgate.stages.classify import Classify
-from mailgate.stages.clean_stage import CleanStage
-from mailgate.stages.commands_stage import CommandsStage
+from mailgate.stages.clean import Clean
+from mailgate.stages.commands import Commands
+from mailgate.stages.lifecycle import Lifecycle
 from mailgate.stages.notify import Notify
-from mailgate.stages.parse_stage import ParseStage, tell_sender_too_large
+from mailgate.stages.parse import Parse, tell_sender_too_large
 from mailgate.stages.rule_actions import RuleActions
-from mailgate.stages.rules_stage import RulesStage
+from mailgate.stages.rules import Rules
 from mailgate.stages.store import Store
 from mailgate.stages.thread import Thread
 
 log = logging.getLogger("mailgate.pipeline")
 
-PURE_STAGES: tuple[Stage, ...] = (ParseStage(), Addressing(), Classify(), RulesStage(), CleanStage())
-DB_STAGES: tuple[Stage, ...] = (AlertGrouping(), Thread(), Store(), RuleActions(), CommandsStage(), Lifecycle(),
-                                Notify())
+# stateless stage objects, in order (bench/stage_cost.py wraps them to time each)
+PURE_STAGES: tuple[Stage[Env], ...] = (Parse(), Addressing(), Classify(), Rules(), Clean())
+DB_STAGES: tuple[Stage[Env], ...] = (Alerts(), Thread(), Store(), RuleActions(), Commands(), Lifecycle(), Notify())
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class Outcome:
     quarantine_id: int | None = None
 
 
-def _run(stages: tuple[Stage, ...], msg: Inbound, env: Env) -> None:
+def _run(stages: tuple[Stage[Env], ...], msg: Inbound, env: Env) -> None:
     for stage in stages:
         try:
             stage(msg, env)
@@ -62,8 +70,6 @@ def _run(stages: tuple[Stage, ...], msg: Inbound, env: Env) -> None:
             raise
         except Exception as exc:  # a bug or unreadable input: quarantine with the stage
             raise StageFailure(stage.name, f"{type(exc).__name__}: {exc}", traceback.format_exc()) from exc
-        if msg.halt:  # the stage handled the message completely (e.g. an alert repeat recorded)
-            break
 
 
 def _header_message_id(raw: bytes) -> str | None:
@@ -113,24 +119,47 @@ def prepare(msg: Inbound, env: Env) -> PolicyOutcome | StageFailure | None:
     return None
 
 
+def _stopped(msg: Inbound, env: Env, signal: PolicyOutcome) -> Outcome:
+    """Record a stop inside the message's transaction: a hold goes to the quarantine, and a
+    message a rule matched leaves its RuleMatch (the duplicate check reads it)."""
+    mid = msg.message_id
+    if isinstance(signal, Held):
+        q = quarantine(msg.entry, "rules", f"held {signal.reason} (release: mailgate quarantine retry)")
+        detail = f"held as quarantine #{q.id} {signal.reason}"
+        record_match(msg, env, signal.outcome, detail)
+        return Outcome(signal.outcome, mid, detail=detail, quarantine_id=q.id)
+    if msg.rules is not None and msg.parsed is not None:
+        record_match(msg, env, signal.outcome, signal.reason, signal.ticket_id)
+    return Outcome(signal.outcome, mid, signal.ticket_id, detail=signal.reason)
+
+
+def _store(msg: Inbound, env: Env, early: PolicyOutcome | None) -> Outcome:
+    """The database stages (or the record of a stop the pure stages decided), one transaction."""
+    if early is not None and msg.rules is None and not isinstance(early, Held):
+        return Outcome(early.outcome, msg.message_id, early.ticket_id, detail=early.reason)  # nothing to record
+    with write_transaction():
+        if early is not None:
+            return _stopped(msg, env, early)
+        try:
+            _run(DB_STAGES, msg, env)
+        except PolicyOutcome as signal:  # what the stage recorded before raising commits with it
+            return _stopped(msg, env, signal)
+    return Outcome("stored", msg.message_id, msg.ticket_id, msg.created, msg.thread_signal)
+
+
 def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = None) -> Outcome:
     """Run the database stages in one transaction and forget the spool entry after commit.
     Raises TransientError to leave the entry queued."""
     entry = msg.entry
-    mid = msg.parsed.message_id if msg.parsed else ""
+    mid = msg.message_id
     try:
-        if early is not None:
+        if isinstance(early, StageFailure):
             raise early
-        with write_transaction():
-            _run(DB_STAGES, msg, env)
-    except PolicyOutcome as signal:
-        log.info("message %s %s: %s", mid or entry.sha256[:12], signal.outcome, signal.reason)
-        env.spool.done(entry)
-        return Outcome(signal.outcome, mid, detail=signal.reason)
+        outcome = _store(msg, env, early)
     except StageFailure as failure:
         with write_transaction():
             q = quarantine(entry, failure.stage, failure.error, failure.traceback_text)
-            if failure.stage == ParseStage.name:  # too large: the sender is told, not left guessing
+            if failure.stage == Parse.name:  # too large: the sender is told, not left guessing
                 tell_sender_too_large(msg, env, q.id, failure.error)
         env.spool.done(entry)
         log.error("message %s quarantined #%s at stage %s: %s", mid or entry.sha256[:12], q.id,
@@ -143,11 +172,11 @@ def finish(msg: Inbound, env: Env, early: PolicyOutcome | StageFailure | None = 
     except pw.OperationalError as exc:
         raise TransientError(f"database: {exc}") from exc
     env.spool.done(entry)
-    if msg.halt:
-        log.info("message %s %s: %s", mid, msg.halt, msg.halt_detail)
-        return Outcome(msg.halt, mid, msg.ticket_id, detail=msg.halt_detail)
-    log.info("message %s stored on ticket #%s (%s)", mid, msg.ticket_id, msg.thread_signal)
-    return Outcome("stored", mid, msg.ticket_id, msg.created, msg.thread_signal)
+    if outcome.status == "stored":
+        log.info("message %s stored on ticket #%s (%s)", mid, outcome.ticket_id, outcome.detail)
+    else:
+        log.info("message %s %s: %s", mid or entry.sha256[:12], outcome.status, outcome.detail)
+    return outcome
 
 
 def precheck(entry: SpoolEntry, raw: bytes, env: Env) -> Outcome | None:

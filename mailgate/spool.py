@@ -19,30 +19,16 @@ import hashlib
 import json
 import os
 import time
-from collections import namedtuple
 from pathlib import Path
 
-from mailgate.errors import TransientError
+from mailgate.core.entry import SpoolEntry
+from mailgate.core.errors import TransientError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the MTA pipe's path)
 if TYPE_CHECKING:
     from typing import Any
 
 MAX_ATTEMPTS = 3
-
-
-class SpoolEntry(namedtuple("SpoolEntry", "name sha256 source recipients received_at attempts extra")):
-    """One queued message: name: str, sha256: str, source: str, recipients: tuple[str, ...],
-    received_at: float, attempts: int, extra: dict. Immutable. A named tuple, not a
-    dataclass: importing dataclasses (inspect, ast, dis, tokenize) cost every `mailgate
-    deliver` process ~8 ms of its ~45."""
-
-    __slots__ = ()
-
-    def __new__(cls, name: str, sha256: str, source: str, recipients: tuple[str, ...] = (),
-                received_at: float = 0.0, attempts: int = 0, extra: dict | None = None) -> SpoolEntry:
-        return super().__new__(cls, name, sha256, source, recipients, received_at, attempts,
-                               {} if extra is None else extra)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -14,19 +14,12 @@ Believed, in this order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from mailgate.config import CommandSettings
-from mailgate.parse import ParsedMessage
+from mailgate.core.changes import Verdict
+from mailgate.core.message import ParsedMessage
 
 _COMMENT_RE = re.compile(r"\([^()]*\)")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    verified: bool
-    how: str = ""  # reply-token | dmarc | dkim | trusted-from
-    reason: str = ""  # why not, for the sender
 
 
 def _aligned(signing: str, from_domain: str) -> bool:

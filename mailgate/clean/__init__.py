@@ -11,20 +11,14 @@ ticket view can always offer "show the rest". Order of the cuts, and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from mailgate.core.message import CleanText
 
 from .html import html_to_text, sanitize_html, split_html
 from .quotes import REPLY_MARKER, cut_reply_marker, split_quotes
 from .signature import split_signature
 
 __all__ = ["CleanText", "REPLY_MARKER", "clean_text", "html_to_text", "sanitize_html"]
-
-
-@dataclass(frozen=True)
-class CleanText:
-    visible: str  # what the author wrote, stripped of trailing whitespace
-    quoted: str  # quoted history removed from visible (may be "")
-    signature: str  # signature / mobile footer / disclaimer removed (may be "")
 
 
 def _normalise(text: str) -> str:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from mailgate.cli.context import Context, pass_ctx
-from mailgate.errors import ConfigError, MailgateError, TransientError
+from mailgate.core.errors import ConfigError, MailgateError, TransientError
 
 # Subcommands whose module is imported only when the command runs (or --help lists it):
 # `mailgate deliver` runs once per message as the MTA pipe and must not pay for the

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import click
 
 from mailgate.config import Settings, config_path, load_settings
-from mailgate.console import configure_logging
+from mailgate.logsetup import configure_logging
 
 if TYPE_CHECKING:
-    from mailgate.stages.base import Env
+    from mailgate.env import Env
 
 
 class Context:

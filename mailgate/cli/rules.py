@@ -65,11 +65,11 @@ def _what_happens(decision: Any) -> list[str]:
 
 
 def _test_one(path: Path, recipients: tuple[str, ...], settings: Any, ruleset: Any) -> dict[str, Any]:
-    from mailgate.app import template_env, utc_clock
-    from mailgate.errors import PolicyOutcome
+    from mailgate.core.entry import SpoolEntry
+    from mailgate.core.errors import PolicyOutcome
+    from mailgate.core.message import Inbound
+    from mailgate.env import Env, template_env, utc_clock
     from mailgate.pipeline import PURE_STAGES
-    from mailgate.spool import SpoolEntry
-    from mailgate.stages.base import Env, Inbound
 
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
@@ -85,7 +85,8 @@ def _test_one(path: Path, recipients: tuple[str, ...], settings: Any, ruleset: A
             if stage.name == "rules":
                 break
     except PolicyOutcome as signal:
-        result["effects"] = [f"{signal.outcome} before the rules ran: {signal.reason}"]
+        if msg.rules is None:
+            result["effects"] = [f"{signal.outcome} before the rules ran: {signal.reason}"]
     except (ValueError, LookupError) as exc:
         result["effects"] = [f"unreadable, would be quarantined: {exc}"]
     if msg.parsed:

@@ -1,13 +1,14 @@
-"""Commands by email: one small module per command, found through this registry.
+"""Commands by email (and by every other door): one small module per command, found
+through a registry the composition root builds with `default_commands()`.
 
 The registry is explicit and refuses duplicates, and `help` (and docs/commands.md) list what
-is registered here, so a command that exists is a command that is documented.
+is registered in it, so a command that exists is a command that is documented.
 """
 
 from __future__ import annotations
 
-from mailgate.commands.base import Command, CommandContext, CommandLine, CommandReport, Refused
-from mailgate.commands.children import Children  # issue 7
+from mailgate.commands.base import Command, CommandContext
+from mailgate.commands.children import Children
 from mailgate.commands.comment import Comment
 from mailgate.commands.help import Help, help_text
 from mailgate.commands.link import Link
@@ -20,21 +21,15 @@ from mailgate.commands.queue import QueueCommand
 from mailgate.commands.sleep import Sleep
 from mailgate.commands.status import Status
 from mailgate.commands.subject import Subject
-
-COMMANDS: dict[str, Command] = {}
-
-
-def register(cmd: Command) -> None:
-    if cmd.name in COMMANDS:
-        raise RuntimeError(f"duplicate command {cmd.name!r}")
-    COMMANDS[cmd.name] = cmd
+from mailgate.core.registry import Registry
 
 
-for _cmd in (Status(), Owner(), Priority(), QueueCommand(), NosyCommand(), Subject(), Parent(), Link(),
-             Comment(), Help()):
-    register(_cmd)
-for _cmd in (Children(), Merge(), Sleep()):  # issue 7: ticket lifecycle
-    register(_cmd)
+def default_commands() -> Registry[Command]:
+    """Every built-in command, in the order `help` lists them."""
+    return Registry("command", (
+        Status(), Owner(), Priority(), QueueCommand(), NosyCommand(), Subject(), Parent(), Link(),
+        Comment(), Help(), Children(), Merge(), Sleep(),
+    ), key="name")
 
-__all__ = ["COMMANDS", "Command", "CommandContext", "CommandLine", "CommandReport", "Refused", "help_text",
-           "register"]
+
+__all__ = ["Command", "CommandContext", "default_commands", "help_text"]

@@ -2,58 +2,27 @@
 
 A command is a small object with a `name`, an `argument` description for the help text, a
 one-line `description`, and `apply(ctx, value) -> str` that changes the ticket through
-`ctx.record(...)` (so every change is an Event with actor, old, new and message) and returns
-the line for the receipt. It raises `Refused(reason)` for a value it cannot apply; the reason
-goes to the sender as it is, so it says what would have worked.
+`ctx.record(...)` (so every change is an Event with actor, old, new, message and source)
+and returns the line for the receipt. It raises `Refused(reason)` for a value it cannot
+apply; the reason goes to the person as it is, so it says what would have worked.
+
+Commands are the ticket service's vocabulary: the service (mailgate.tickets) checks who may
+run which and calls `apply`, whichever door the command came through.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from mailgate.core.changes import Change
+from mailgate.core.errors import Refused
 from mailgate.db.models import Message, Person, Ticket
-from mailgate.history import record_event
+from mailgate.history import record_change
 
 if TYPE_CHECKING:
     from mailgate.config import PersonSettings, Settings
-    from mailgate.stages.base import Env
-
-
-class Refused(Exception):
-    """A command that was not applied; the message says why, for the sender."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Change:
-    """One applied change, for the alert mails ("who changed what")."""
-
-    field: str
-    old: str | None
-    new: str | None
-    actor: str
-
-
-@dataclass(frozen=True)
-class CommandLine:
-    name: str  # lower case, a registered command
-    value: str
-    line: str  # as written, for the receipt
-
-
-@dataclass
-class CommandReport:
-    """What happened to the commands of one message: the receipt's content."""
-
-    applied: list[tuple[CommandLine, str]] = field(default_factory=list)
-    refused: list[tuple[CommandLine, str]] = field(default_factory=list)
-    unverified: str = ""  # why the sender was not believed ("" when verified)
-    verified_by: str = ""  # reply-token | dmarc | dkim | trusted-from
-    help_requested: bool = False
+    from mailgate.env import Env
 
 
 @dataclass
@@ -64,6 +33,7 @@ class CommandContext:
     role: str  # admin | technician | requester | anyone
     message: Message | None
     changes: list[Change]
+    source: str  # mail | cli | api | web: recorded with every change
     internal: bool = False  # set by `comment`: the message becomes a staff-only note
     help_requested: bool = False
 
@@ -73,10 +43,10 @@ class CommandContext:
 
     def record(self, field_name: str, old: object, new: object, line: str = "") -> str:
         """Store one change as an Event and return its receipt line (`field: old → new`)."""
-        event = record_event(self.ticket, self.actor.address, field_name, old, new, self.message, self.env)
-        old_s, new_s = event.old, event.new
-        self.changes.append(Change(field_name, old_s, new_s, self.actor.address))
-        return line or f"{field_name}: {old_s or '-'} → {new_s or '-'}"
+        change = record_change(self.env, self.ticket, field_name, old, new, actor=self.actor.address,
+                               source=self.source, message=self.message)
+        self.changes.append(change)
+        return line or f"{field_name}: {change.old or '-'} → {change.new or '-'}"
 
 
 class Command(Protocol):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, ticket_number
+from mailgate.commands.base import CommandContext, ticket_number
+from mailgate.core.errors import Refused
 from mailgate.db.models import Ticket
+from mailgate.history import record_change
+from mailgate.lifecycle.tree import would_cycle
 
 
 class Children:
@@ -12,9 +15,6 @@ class Children:
     description = "Make tickets children of this one (+#N) or detach them (-#N); cycles are refused."
 
     def apply(self, ctx: CommandContext, value: str) -> str:
-        from mailgate.lifecycle.notices import record
-        from mailgate.lifecycle.tree import would_cycle
-
         items = value.replace(",", " ").split()
         if not items:
             raise Refused("expected +#N or -#N, e.g. children: +#4 +#5")
@@ -40,7 +40,8 @@ class Children:
                 continue
             child.parent = ticket if sign == "+" else None
             child.save()
-            record(ctx.env, child, "parent", old, new, actor=ctx.actor.address, message=ctx.message)
+            record_change(ctx.env, child, "parent", old, new, actor=ctx.actor.address, source=ctx.source,
+                          message=ctx.message)
             done.append(f"{sign}#{child.id}")
         if not done:
             return "children: no change"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from mailgate.commands.base import Command, CommandContext
+from mailgate.core.registry import Registry
 
 
 class Help:
@@ -17,7 +16,7 @@ class Help:
         return "help: the list of commands is below"
 
 
-def help_text(commands: Mapping[str, Command]) -> str:
+def help_text(commands: Registry[Command]) -> str:
     width = max(len(f"{c.name}: {c.argument}") for c in commands.values())
     lines = [f"  {(c.name + ': ' + c.argument).ljust(width)}  {c.description}" for c in commands.values()]
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, referenced_ticket
+from mailgate.commands.base import CommandContext, referenced_ticket
+from mailgate.core.errors import Refused
 from mailgate.db.models import TicketLink
 
 

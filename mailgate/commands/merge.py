@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, ticket_number
+from mailgate.commands.base import CommandContext, ticket_number
+from mailgate.core.errors import Refused
 from mailgate.db.models import Ticket
+from mailgate.lifecycle.merge import final_ticket, merge
 
 
 class Merge:
@@ -12,8 +14,6 @@ class Merge:
     description = "Merge this ticket into #N: messages, nosy and history move; mail to this number goes to #N."
 
     def apply(self, ctx: CommandContext, value: str) -> str:
-        from mailgate.lifecycle.merge import final_ticket, merge
-
         number = ticket_number(value)
         if number is None:
             raise Refused(f"expected #N (the ticket to merge this one into), got {value.strip()!r}")
@@ -25,7 +25,7 @@ class Merge:
             raise Refused("a ticket cannot be merged into itself")
         if target.status == "archived":
             raise Refused(f"ticket #{target.id} is archived (read-only); merge into an open ticket")
-        merge(ctx.env, ticket, target, ctx.actor.address)
+        merge(ctx.env, ticket, target, ctx.actor.address, source=ctx.source)
         ctx.ticket = target  # the commands after this line change the ticket that survives
         return f"merge: #{ticket.id} merged into #{target.id}" + (
             f" (#{number} was merged into #{target.id} before)" if target.id != number else "")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from mailgate.commands.base import CommandContext, Refused, find_staff
+from mailgate.commands.base import CommandContext, find_staff
+from mailgate.core.errors import Refused
 from mailgate.db.models import Person
 from mailgate.nosy import add_to_nosy, is_own_address, remove_from_nosy
 from mailgate.people import person_for

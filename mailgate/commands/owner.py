@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, find_staff, staff_names
+from mailgate.commands.base import CommandContext, find_staff, staff_names
+from mailgate.core.errors import Refused
 from mailgate.nosy import add_to_nosy
 from mailgate.people import person_for
 

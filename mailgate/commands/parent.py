@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused, referenced_ticket
+from mailgate.commands.base import CommandContext, referenced_ticket
+from mailgate.core.errors import Refused
+from mailgate.lifecycle.tree import would_cycle
 
 
 class Parent:
@@ -21,8 +23,6 @@ class Parent:
             return ctx.record("parent", old, None)
         parent = referenced_ticket(value, "#N or none")
         number = parent.id
-        from mailgate.lifecycle.tree import would_cycle  # issue 7: shared with `children:`
-
         # walking up from the new parent must not reach this ticket: no cycles
         if would_cycle(ticket, parent):
             raise Refused(f"#{number} is this ticket or one of its children; that would make a cycle")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from mailgate.commands.base import CommandLine
+from mailgate.core.changes import CommandLine
 
 _LINE_RE = re.compile(r"^\s*([A-Za-z][A-Za-z_-]*)\s*:\s*(.*?)\s*$")
 _BARE_RE = re.compile(r"^\s*([A-Za-z]+)\s*$")

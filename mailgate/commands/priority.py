@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused
+from mailgate.commands.base import CommandContext
+from mailgate.core.errors import Refused
 
 NAMES = {"urgent": 1, "critical": 1, "high": 2, "normal": 3, "medium": 3, "low": 4}
 

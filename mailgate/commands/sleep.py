@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused
-from mailgate.lifecycle.settings import parse_hhmm
+from mailgate.commands.base import CommandContext
+from mailgate.config.lifecycle import parse_hhmm
+from mailgate.core.errors import Refused
+from mailgate.lifecycle.snooze import (
+    BadWakeTime,
+    cancel_snooze,
+    local_text,
+    parse_wake,
+    queue_tz,
+    snooze,
+)
 
 
 class Sleep:
@@ -13,15 +22,6 @@ class Sleep:
                    "or earlier when the requester writes.")
 
     def apply(self, ctx: CommandContext, value: str) -> str:
-        from mailgate.lifecycle.snooze import (
-            BadWakeTime,
-            cancel_snooze,
-            local_text,
-            parse_wake,
-            queue_tz,
-            snooze,
-        )
-
         ticket = ctx.ticket
         tz = queue_tz(ctx.env, ticket)
         if value.strip().lower() in ("none", "off", "-", "wake"):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused
+from mailgate.commands.base import CommandContext
+from mailgate.core.errors import Refused
+from mailgate.core.statuses import DONE, SETTABLE
+from mailgate.lifecycle.snooze import cancel_snooze
+from mailgate.lifecycle.tree import cascade_status, check_children
 
-VALUES = ("open", "stalled", "resolved", "closed", "rejected")
+VALUES = SETTABLE
 SYNONYMS = {"reopen": "open", "reopened": "open", "solved": "resolved", "resolve": "resolved",
             "close": "closed", "reject": "rejected", "pending": "stalled"}
 
@@ -28,19 +32,15 @@ class Status:
         ticket = ctx.ticket
         if ticket.status == wanted:
             return f"status: already {wanted}"
-        from mailgate.lifecycle.tree import cascade_status, check_children  # issue 7
-
-        if wanted in ("resolved", "closed"):
-            check_children(ctx, wanted, force)
+        if wanted in DONE:
+            check_children(ticket, ctx.role, ctx.settings, wanted, force)
         old, ticket.status = ticket.status, wanted
         ticket.save()
         result = ctx.record("status", old, wanted)
         if wanted != "stalled":
-            from mailgate.lifecycle.snooze import cancel_snooze
-
             cancel_snooze(ticket)
-        if wanted in ("resolved", "closed"):
-            done = cascade_status(ctx.env, ticket, wanted, ctx.actor.address, ctx.message)
+        if wanted in DONE:
+            done = cascade_status(ctx.env, ticket, wanted, ctx.actor.address, ctx.message, source=ctx.source)
             if done:
                 result += f" (and child ticket{'s' if len(done) > 1 else ''} {', '.join(f'#{n}' for n in done)})"
         return result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mailgate.commands.base import CommandContext, Refused
+from mailgate.commands.base import CommandContext
+from mailgate.core.errors import Refused
 
 
 class Subject:

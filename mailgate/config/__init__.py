@@ -46,7 +46,7 @@ from mailgate.config.sections import (
 
 # config_path lives outside this package so the MTA pipe can find the file without it
 from mailgate.config_location import config_path
-from mailgate.errors import ConfigError
+from mailgate.core.errors import ConfigError
 
 _SECTIONS: dict[str, type] = {
     "gateway": GatewaySettings,

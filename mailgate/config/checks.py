@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from mailgate.config.lifecycle import check_lifecycle
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
-from mailgate.errors import ConfigError
+from mailgate.core.changes import COMMAND_NAMES
+from mailgate.core.errors import ConfigError
+from mailgate.core.statuses import SETTABLE
 
 
 def check_settings(s: Settings) -> None:
@@ -39,8 +42,6 @@ def check_settings(s: Settings) -> None:
     _check_threading(s)
     _check_commands(s, names)
     _check_monitoring(s)
-    from mailgate.lifecycle.settings import check_lifecycle  # issue 7
-
     check_lifecycle(s, names)
 
 
@@ -67,10 +68,9 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
     for i, q in enumerate(s.queues):
         for j, w in enumerate(q.watchers):
             check_address(w, f"queue[{i}].watchers[{j}]")
-    statuses = ("open", "stalled", "resolved", "closed", "rejected")
     for st in s.commands.requester_statuses:
-        if st not in statuses:
-            raise ConfigError(f"commands.requester_statuses: expected some of {', '.join(statuses)}, got {st!r}")
+        if st not in SETTABLE:
+            raise ConfigError(f"commands.requester_statuses: expected some of {', '.join(SETTABLE)}, got {st!r}")
     for i, perm in enumerate(s.permissions):
         if perm.role not in ("requester", "technician", "anyone"):
             raise ConfigError(f"permission[{i}].role: expected requester, technician or anyone, got {perm.role!r}")
@@ -80,13 +80,9 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
         for name in perm.commands:
             if name == "*":
                 continue
-            # the registry, imported only when a permission names a command: it pulls in the
-            # parser and the models, which `mailgate deliver` (once per message) does not need
-            from mailgate.commands import COMMANDS
-
-            if name not in COMMANDS:
+            if name not in COMMAND_NAMES:
                 raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
-                                  f"(known: *, {', '.join(sorted(COMMANDS))})")
+                                  f"(known: *, {', '.join(sorted(COMMAND_NAMES))})")
     if s.alerts.attach_max_bytes < 0:
         raise ConfigError("alerts.attach_max_bytes: expected 0 or a positive number of bytes")
     o = s.outbox

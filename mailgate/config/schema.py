@@ -10,7 +10,7 @@ import types
 import typing
 from typing import Any
 
-from mailgate.errors import ConfigError
+from mailgate.core.errors import ConfigError
 
 
 def _type_name(tp: Any) -> str:

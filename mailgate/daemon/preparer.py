@@ -12,7 +12,8 @@ SIGTERM to the whole group must not break the pool during the grace period).
 A SIGHUP reload replaces `env.settings` and `env.rules` with new objects; every call carries
 the current snapshot's generation, and a worker that has an older one rebuilds its Env from
 the snapshot (pickled once per reload), so rules, templates and settings reach the workers
-without a restart.
+without a restart. The worker side (its one state object, the initializer, the calls) is
+mailgate/prepare_worker.py.
 
 If a worker dies, the pool is broken: the daemon logs it, prepares in its own process
 (slower, nothing lost) and starts new workers after RESTART_DELAY, at most MAX_RESTARTS
@@ -25,19 +26,18 @@ import asyncio
 import logging
 import os
 import pickle
-import signal
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from mailgate.spool import SpoolEntry
-from mailgate.stages.base import Env
+from mailgate.core.entry import SpoolEntry
+from mailgate.env import Env
+from mailgate.prepare_worker import init_daemon_worker, prepare_spooled, warm_up_worker
 
 log = logging.getLogger("mailgate.daemon.preparer")
 
-_PR_SET_PDEATHSIG = 1
 # a dead worker process is replaced after RESTART_DELAY seconds, at most MAX_RESTARTS times
 # within RESTART_WINDOW seconds; meanwhile the daemon prepares messages itself
 RESTART_DELAY = 2.0
@@ -50,59 +50,6 @@ def default_workers(configured: int) -> int:
     if configured >= 0:
         return configured
     return max(0, (os.cpu_count() or 1) - 1)
-
-
-# --- the worker side -------------------------------------------------------------------
-
-_generation = -1
-
-
-def _init_child(parent_pid: int, settings: object) -> None:
-    global _generation
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
-        signal.signal(sig, signal.SIG_IGN)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the orphan exits when its pipe breaks
-        pass
-    if os.getppid() != parent_pid:  # the daemon died before prctl took effect
-        os._exit(0)
-    from mailgate.batch import _init_worker
-
-    _init_worker(settings)
-    _generation = 0
-
-
-def _warm_up() -> int:
-    from mailgate.batch import _worker_env
-    from mailgate.daemon.worker import warm_up
-
-    warm_up(_worker_env)  # type: ignore[arg-type]
-    return os.getpid()
-
-
-def _prepare_chunk(generation: int, snapshot: bytes, entries: list[SpoolEntry]) -> list[bytes | None]:
-    """In a worker: read each message from the spool (the page cache has it: the daemon wrote
-    it moments ago) and run the pure stages; pickled results as `batch._prepare_remote`."""
-    global _generation
-    from mailgate import batch
-
-    if generation != _generation:
-        settings, rules = pickle.loads(snapshot)
-        batch._init_worker(settings, rules)
-        _generation = generation
-    env = batch._worker_env
-    out: list[bytes | None] = []
-    for entry in entries:
-        try:
-            raw = env.spool.read_raw(entry.sha256)  # type: ignore[union-attr]
-        except OSError:
-            out.append(None)  # the daemon reads it again and decides
-            continue
-        out.append(batch._prepare_remote(entry, raw))
-    return out
 
 
 # --- the daemon side -------------------------------------------------------------------
@@ -130,9 +77,9 @@ class Preparer:
         # so _init_child's parent check and PR_SET_PDEATHSIG hold for it too
         method = "fork" if threading.active_count() == 1 else "spawn"
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
-                                        initializer=_init_child, initargs=(os.getpid(), self._settings))
+                                        initializer=init_daemon_worker, initargs=(os.getpid(), self._settings))
         # with fork, the first submit forks every worker, now, from this (the only) thread
-        self._warming = [self.pool.submit(_warm_up) for _ in range(self.workers)]
+        self._warming = [self.pool.submit(warm_up_worker) for _ in range(self.workers)]
         log.info("%d preparing worker process%s started (%s)", self.workers, "" if self.workers == 1 else "es",
                  method, extra={"stage": "startup"})
 
@@ -171,7 +118,7 @@ class Preparer:
         chunks = [list(entries[i:i + size]) for i in range(0, len(entries), size)]
         try:
             parts = await asyncio.gather(*(asyncio.wrap_future(self.pool.submit(
-                _prepare_chunk, generation, snapshot, chunk)) for chunk in chunks))
+                prepare_spooled, generation, snapshot, chunk)) for chunk in chunks))
         except BrokenProcessPool as exc:
             self._give_up(exc)
             return [None] * len(entries)

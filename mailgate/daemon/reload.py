@@ -1,44 +1,38 @@
-"""SIGHUP: reload the configuration's staff directory, templates and whatever else registered a
-hook (rules), all or nothing. A bad file keeps the running configuration and says why.
+"""SIGHUP: reload the configuration's staff directory, templates and whatever the daemon's
+composition hands in as hooks (the rules), all or nothing. A bad file keeps the running
+configuration and says why.
 
-Other components register a hook at import time:
-
-    from mailgate.daemon.reload import register_reload_hook
-    register_reload_hook("rules", load_rules_into_env)   # hook(env) -> None, ConfigError if bad
-
-A hook receives a candidate Env carrying the new settings and templates; it validates and sets
-whatever it keeps on that Env. Only when every hook passed are the candidate's fields copied
-into the live Env, which the worker reads per message, so connections are never dropped.
+A hook (`hook(env) -> None`, ConfigError if bad) receives a candidate Env carrying the new
+settings and templates; it validates and sets whatever it keeps on that Env. Only when every
+hook passed are the candidate's fields copied into the live Env, which the worker reads per
+message, so connections are never dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 
-from mailgate.app import template_env
 from mailgate.config import Settings, load_settings
-from mailgate.errors import ConfigError
+from mailgate.core.errors import ConfigError
+from mailgate.env import Env, template_env
 from mailgate.people import sync_staff
-from mailgate.stages.base import Env
+from mailgate.stages.rules import load_rules_into_env
 
 log = logging.getLogger("mailgate.daemon.reload")
 
 ReloadHook = Callable[[Env], None]
-RELOAD_HOOKS: dict[str, ReloadHook] = {}
+
+# what a reload re-reads besides the settings, the staff directory and the templates
+DEFAULT_HOOKS: Mapping[str, ReloadHook] = MappingProxyType({"rules": load_rules_into_env})
 
 # sections the running daemon cannot change in place (sockets, database, accounts)
 RESTART_ONLY = ("listen", "store", "imap", "daemon")
-
-
-def register_reload_hook(name: str, hook: ReloadHook) -> None:
-    if name in RELOAD_HOOKS:
-        raise RuntimeError(f"duplicate reload hook {name!r}")
-    RELOAD_HOOKS[name] = hook
 
 
 def check_templates(templates: jinja2.Environment) -> None:
@@ -50,14 +44,14 @@ def check_templates(templates: jinja2.Environment) -> None:
             raise ConfigError(f"template {name}: {exc}") from None
 
 
-def reload_env(env: Env, path: Path, hooks: dict[str, ReloadHook] | None = None) -> Settings:
+def reload_env(env: Env, path: Path, hooks: Mapping[str, ReloadHook] | None = None) -> Settings:
     """Runs in the database thread. Raises ConfigError and leaves `env` untouched if anything
-    is wrong; returns the new settings otherwise. `hooks` defaults to RELOAD_HOOKS."""
+    is wrong; returns the new settings otherwise."""
     new = load_settings(path)
     templates = template_env(new)
     check_templates(templates)
     candidate = dataclasses.replace(env, settings=new, templates=templates)
-    for name, hook in (RELOAD_HOOKS if hooks is None else hooks).items():
+    for name, hook in (DEFAULT_HOOKS if hooks is None else hooks).items():
         try:
             hook(candidate)
         except ConfigError:

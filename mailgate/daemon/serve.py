@@ -14,27 +14,27 @@ import socket
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
-from mailgate.app import build_env, utc_clock
+from mailgate.app import build_env
 from mailgate.config import Settings
+from mailgate.core.errors import ConfigError, TransientError
 from mailgate.daemon.dbthread import DbThread
 from mailgate.daemon.imap import ImapFetcher
+from mailgate.daemon.jobs import lifecycle_jobs
 from mailgate.daemon.lmtp import GatewayLMTP
 from mailgate.daemon.preparer import Preparer, default_workers
-from mailgate.daemon.reload import RELOAD_HOOKS, ReloadHook, reload_env
+from mailgate.daemon.reload import DEFAULT_HOOKS, ReloadHook, reload_env
 from mailgate.daemon.scheduler import Job, Scheduler
 from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
-from mailgate.errors import ConfigError, TransientError
-from mailgate.lifecycle.jobs import lifecycle_jobs
+from mailgate.env import Env, utc_clock
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
-from mailgate.stages.base import Env
-from mailgate.stages.rules_stage import load_rules_into_env
+from mailgate.stages.rules import load_rules_into_env
 
 log = logging.getLogger("mailgate.daemon.serve")
 
@@ -151,9 +151,8 @@ class Daemon:
 
     # --- signals -----------------------------------------------------------------------------
 
-    def reload_hooks(self) -> dict[str, ReloadHook]:
-        # the rules stage's own loader, plus whatever other components registered
-        return {"rules": load_rules_into_env, **RELOAD_HOOKS}
+    def reload_hooks(self) -> Mapping[str, ReloadHook]:
+        return DEFAULT_HOOKS
 
     async def reload(self) -> None:
         assert self.env is not None

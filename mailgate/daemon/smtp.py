@@ -25,7 +25,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from mailgate.config import Settings, SmtpListenSettings
-from mailgate.errors import ConfigError, TransientError
+from mailgate.core.errors import ConfigError, TransientError
 from mailgate.recipients import recipient_known
 from mailgate.spool import Spool
 

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mailgate.batch import commit_group
+from mailgate.core.entry import SpoolEntry
+from mailgate.core.errors import TransientError
 from mailgate.daemon.dbthread import DbThread
 from mailgate.daemon.preparer import Preparer
-from mailgate.errors import TransientError
+from mailgate.env import Env
 from mailgate.pipeline import Outcome
-from mailgate.spool import SpoolEntry
-from mailgate.stages.base import Env
+from mailgate.prepare_worker import warm_up
 
 log = logging.getLogger("mailgate.daemon.worker")
 
@@ -253,30 +254,6 @@ def _span(group: Group) -> str:
     """The log line's message id for a whole group: first..last spool hash."""
     first, last = group[0][0].sha256[:12], group[-1][0].sha256[:12]
     return first if len(group) == 1 else f"{first}..{last}"
-
-
-_WARM_UP_MESSAGE = (
-    b"From: Warm Up <warm-up@invalid>\r\nTo: nobody@invalid\r\nSubject: warm-up\r\n"
-    b"Message-ID: <warm-up@invalid>\r\nMIME-Version: 1.0\r\n"
-    b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
-    b"Hello\r\n\r\n-- \r\nWarm Up\r\n\r\nOn Mon, 1 Jan 2024, X <x@invalid> wrote:\r\n> quoted\r\n"
-    b"--b\r\nContent-Type: text/html\r\n\r\n<p>Hello</p><blockquote>quoted</blockquote>\r\n--b--\r\n"
-)
-
-
-def warm_up(env: Env) -> None:
-    """Run the pure stages once on a built-in message before claiming real mail. The first
-    message otherwise pays for importing the parser and talon (about a second), and a claimed
-    entry killed during that window would count a crash against a message that did nothing
-    wrong (three such kills quarantine it)."""
-    from mailgate.pipeline import prepare
-    from mailgate.spool import SpoolEntry
-    from mailgate.stages.base import Inbound
-
-    try:
-        prepare(Inbound(entry=SpoolEntry("warm-up", "0" * 64, "warm-up"), raw=_WARM_UP_MESSAGE), env)
-    except Exception:  # noqa: BLE001 - warming up is an optimisation only
-        log.debug("warm-up failed", exc_info=True)
 
 
 async def _wait_any(stop: asyncio.Event, other: asyncio.Event, timeout: float) -> None:

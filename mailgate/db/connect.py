@@ -7,9 +7,9 @@ from pathlib import Path
 import peewee as pw
 from playhouse.db_url import connect
 
+from mailgate.core.errors import ConfigError, TransientError
 from mailgate.db.migrations import migrate
 from mailgate.db.models import database_proxy
-from mailgate.errors import ConfigError, TransientError
 
 # WAL lets readers (CLI listings) run while the daemon writes; synchronous=FULL makes the
 # commit that marks a message done survive power loss, not just a process crash.

@@ -85,6 +85,19 @@ def _v8_outbox_recipient(db: pw.Database) -> None:
                    '("recipient", "kind", "created_at")')
 
 
+def _v10_event_source(db: pw.Database) -> None:
+    """Event.source: the door a change came through (mail, cli, api, web, rule, schedule;
+    issue 12). Older events keep "" (their door was not recorded)."""
+    from playhouse.migrate import migrate as apply_ops
+
+    from mailgate.db.models import Event
+
+    table = Event._meta.table_name
+    if "source" not in {c.name for c in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db)
+        apply_ops(migrator.add_column(table, "source", pw.CharField(default="")))
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -94,9 +107,10 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (6, _v6_lookup_indexes),
     (7, _v7_lifecycle),
     (8, _v8_outbox_recipient),
+    (10, _v10_event_source),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(number for number, _ in MIGRATIONS)
 
 
 def current_version(db: pw.Database) -> int:

@@ -151,6 +151,9 @@ class Event(BaseModel):
     old = pw.TextField(null=True)
     new = pw.TextField(null=True)
     message = pw.ForeignKeyField(Message, null=True, backref="events")
+    # the door the change came through: mail | cli | api | web | rule | schedule ("" before
+    # migration 10)
+    source = pw.CharField(default="")
 
 
 class TicketLink(BaseModel):

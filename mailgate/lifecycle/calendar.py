@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mailgate.config import CalendarSettings
-from mailgate.lifecycle.settings import DAYS, parse_hhmm
+from mailgate.config.lifecycle import DAYS, parse_hhmm
 
 MAX_DAYS = 3700  # ten years: a target further away than that is a configuration mistake
 

@@ -6,11 +6,14 @@ root Message-ID) thread to the new one: the thread stage calls `final_ticket`.""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from mailgate.db import fastsql
 from mailgate.db.models import AlertGroup, Event, Message, Nosy, Snooze, Ticket, TicketMerge
-from mailgate.lifecycle.notices import naive_now, record
-from mailgate.stages.base import Env
+from mailgate.history import record_change
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.lifecycle.merge")
 
@@ -42,7 +45,7 @@ def merged_from(ticket: Ticket) -> list[int]:
     return [r.old_id for r in TicketMerge.select().where(TicketMerge.new == ticket).order_by(TicketMerge.old)]
 
 
-def merge(env: Env, old: Ticket, new: Ticket, actor: str) -> None:
+def merge(env: Env, old: Ticket, new: Ticket, actor: str, *, source: str) -> None:
     """Move everything of `old` to `new` (the caller has checked they differ and `new` is
     not merged itself). `old` keeps one event saying where it went."""
     Message.update(ticket=new).where(Message.ticket == old).execute()
@@ -54,13 +57,13 @@ def merge(env: Env, old: Ticket, new: Ticket, actor: str) -> None:
     Snooze.delete().where(Snooze.ticket == old).execute()
     # merges into `old` now end at `new`, so following them takes one hop
     TicketMerge.update(new=new).where(TicketMerge.new == old).execute()
-    TicketMerge.create(old=old, new=new, by=actor, at=naive_now(env))
+    TicketMerge.create(old=old, new=new, by=actor, at=env.now())
     status = old.status
     old.status = "merged"
     old.save()
-    record(env, old, "merged", status, f"#{new.id}", actor=actor)
-    record(env, new, "merged", f"#{old.id}", f"#{new.id}", actor=actor)
-    new.updated_at = naive_now(env)
+    record_change(env, old, "merged", status, f"#{new.id}", actor=actor, source=source)
+    record_change(env, new, "merged", f"#{old.id}", f"#{new.id}", actor=actor, source=source)
+    new.updated_at = env.now()
     new.save()
     log.info("ticket #%s merged into #%s by %s (stage commands)", old.id, new.id, actor,
              extra={"stage": "commands"})

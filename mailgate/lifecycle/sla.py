@@ -3,41 +3,24 @@
 Two targets: first response (the first visible message from staff) and resolution (the
 ticket resolved, closed or rejected). For each, a "near" mail when `sla_warn_percent` of the
 target has passed and a "breached" mail when it has all passed, to the owner or, while
-nobody owns the ticket, to the queue's technicians. Each goes out once: its LifecycleMark
-is written in the same transaction as the mail. A breach is also an event in the history.
+nobody owns the ticket, to the queue's technicians; the timed job that sends them is
+mailgate.schedule.sla_watch. Here: the targets, the milestones and who is responsible.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import peewee as pw
 
 from mailgate.config import Settings, SlaSettings
-from mailgate.db.models import (
-    ACTIVE_STATUSES,
-    Event,
-    LifecycleMark,
-    Message,
-    Person,
-    Queue,
-    Ticket,
-    utcnow,
-)
+from mailgate.core.statuses import ACTIVE
+from mailgate.db.models import Event, Message, Person, Ticket, utcnow
 from mailgate.lifecycle.calendar import Calendar
-from mailgate.lifecycle.notices import SYSTEM, naive_now, record
-from mailgate.lifecycle.snooze import local_text
-from mailgate.mailer import queue_mail
 from mailgate.people import person_for
-from mailgate.stages.base import Env
-
-log = logging.getLogger("mailgate.lifecycle.sla")
 
 MILESTONES = (("first_response", "first response"), ("resolution", "resolution"))
-MAX_MAILS_PER_RUN = 500
 
 
 @dataclass(frozen=True)
@@ -90,7 +73,7 @@ def stalled_spans(ticket_ids: list[int] | None = None, active_only: bool = False
     if ticket_ids is not None:
         query = query.where(Event.ticket.in_(ticket_ids))
     if active_only:
-        query = query.where(Event.ticket.in_(Ticket.select(Ticket.id).where(Ticket.status.in_(ACTIVE_STATUSES))))
+        query = query.where(Event.ticket.in_(Ticket.select(Ticket.id).where(Ticket.status.in_(ACTIVE))))
     spans: dict[int, list[Span]] = {}
     for e in query:
         mine = spans.setdefault(e.ticket_id, [])
@@ -132,7 +115,7 @@ def milestones(ticket: Ticket, settings: Settings, responded: datetime | None | 
         if hours <= 0:
             continue
         met = responded if name == "first_response" else (
-            None if ticket.status in ACTIVE_STATUSES else ticket.updated_at)
+            None if ticket.status in ACTIVE else ticket.updated_at)
         found.append(Milestone(name, cal.add_hours(ticket.created_at, hours + paused),
                                cal.add_hours(ticket.created_at, hours * share + paused), met or None))
     return found
@@ -143,55 +126,8 @@ def technicians(settings: Settings, queue: str) -> list[str]:
             if p.role == "technician" and (not p.queues or queue in p.queues)]
 
 
-def check_sla(env: Env, max_mails: int = MAX_MAILS_PER_RUN) -> str:
-    """The scheduler job: warn about near and breached milestones of open tickets. Marks
-    and first responses are read in bulk; after `max_mails` mails the run stops and the
-    next run carries on (the database thread is shared with the mail pipeline)."""
-    settings = env.settings
-    if not settings.sla:
-        return "no [[sla]] targets"
-    now = naive_now(env)
-    fired = {m.key for m in LifecycleMark.select(LifecycleMark.key).where(LifecycleMark.key.startswith("sla:"))}
-    responded = first_responses(settings)
-    stalled = stalled_spans(active_only=True)
-    calendars: dict[str, Calendar] = {}
-    mails = 0
-    tickets = (Ticket.select(Ticket, Queue).join(Queue)
-               .where(Ticket.status.in_(ACTIVE_STATUSES)).order_by(Ticket.id))
-    for ticket in tickets:
-        if mails >= max_mails:
-            return f"{mails} SLA mail(s); more next run"
-        for m in milestones(ticket, settings, responded.get(ticket.id), calendars, stalled.get(ticket.id, []), now):
-            if m.met_at is not None or now < m.near:
-                continue
-            level = "breached" if now >= m.due else "near"
-            key = f"sla:{ticket.id}:{m.name}:{level}"
-            if key in fired:
-                continue
-            LifecycleMark.create(key=key, ticket=ticket, at=now)
-            if level == "breached":
-                # a breach found first (the daemon was down at "near"): no late warning after it
-                LifecycleMark.insert(key=f"sla:{ticket.id}:{m.name}:near", ticket=ticket,
-                                     at=now).on_conflict_ignore().execute()
-                record(env, ticket, "sla", None, f"{m.name.replace('_', ' ')} breached", actor=SYSTEM)
-            mails += _tell(env, ticket, m, level)
-            log.info("ticket #%s SLA %s %s (stage lifecycle)", ticket.id, m.name, level,
-                     extra={"stage": "lifecycle"})
-    return f"{mails} SLA mail(s)"
-
-
 def responsible(settings: Settings, ticket: Ticket) -> list[Person]:
     """Who is told about a ticket's deadlines and escalations: its owner, or while it has
     none, the queue's technicians."""
     owner: Person | None = ticket.owner
     return [owner] if owner is not None else [person_for(a) for a in technicians(settings, ticket.queue.name)]
-
-
-def _tell(env: Env, ticket: Ticket, m: Milestone, level: str) -> int:
-    people = responsible(env.settings, ticket)
-    q = env.settings.queue_named(ticket.queue.name)
-    due = local_text(m.due, ZoneInfo(q.timezone if q else "UTC"))
-    for person in people:
-        queue_mail(env, ticket=ticket, kind=f"sla-{level}", recipient=person, template="sla.txt.j2",
-                   context={"milestone": m.name.replace("_", " "), "level": level, "due": due})
-    return len(people)

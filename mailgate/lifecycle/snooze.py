@@ -1,21 +1,21 @@
 """Snooze: `sleep: 3d`, `sleep: 2026-12-01`, `sleep: monday 9:00` stalls a ticket until a
 wake-up time read in the queue's timezone. The wake-up time is a row (`Snooze`), so the
-daemon's job finds it after a restart; waking deletes the row in the same transaction as
-the status change, so it never wakes twice. The requester writing wakes it earlier."""
+daemon's job (mailgate.schedule.wake) finds it after a restart; waking (the ticket
+service's `wake`) deletes the row in the same transaction as the status change, so it never
+wakes twice. The requester writing wakes it earlier."""
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from mailgate.config.lifecycle import DAYS, parse_hhmm
 from mailgate.db.models import ScheduledJob, Snooze, Ticket
-from mailgate.lifecycle.notices import SYSTEM, naive_now, record, tell_nosy
-from mailgate.lifecycle.settings import DAYS, parse_hhmm
-from mailgate.stages.base import Env
 
-log = logging.getLogger("mailgate.lifecycle.snooze")
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 JOB_NAME = "lifecycle-wake"
 UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -88,44 +88,7 @@ def cancel_snooze(ticket: Ticket) -> bool:
     return Snooze.delete().where(Snooze.ticket == ticket).execute() > 0
 
 
-def wake(env: Env, ticket: Ticket, actor: str, reason: str, tell: bool = True) -> list:
-    """Back to open: delete the snooze, record the change, tell the nosy list."""
-    cancel_snooze(ticket)
-    if ticket.status != "stalled":
-        return []
-    ticket.status = "open"
-    ticket.save()
-    change = record(env, ticket, "status", "stalled", "open", actor=actor)
-    if tell:
-        tell_nosy(env, ticket, [change], text=reason)
-    return [change]
-
-
-def wake_due(env: Env) -> str:
-    """The scheduler job: wake every ticket whose time has come."""
-    now = naive_now(env)
-    woken = []
-    for row in Snooze.select().where(Snooze.wake_at <= now).order_by(Snooze.wake_at):
-        ticket = row.ticket
-        wake(env, ticket, SYSTEM, f"Ticket #{ticket.id} was snoozed until "
-             f"{local_text(row.wake_at, _tz(env, ticket))}; it is open again.")
-        log.info("ticket #%s woke up (stage lifecycle)", ticket.id, extra={"stage": "lifecycle"})
-        woken.append(ticket.id)
-    return f"woke {len(woken)}" + (f": {', '.join(f'#{n}' for n in woken[:20])}" if woken else "") + (
-        ", ..." if len(woken) > 20 else "")
-
-
-def next_wake(now: datetime, interval: timedelta) -> datetime:
-    """The job's next due time: the earliest stored wake-up, or `interval` from now."""
-    first = Snooze.select(Snooze.wake_at).order_by(Snooze.wake_at).first()
-    later = now + interval
-    return min(later, max(first.wake_at, now)) if first is not None else later
-
-
-def _tz(env: Env, ticket: Ticket) -> ZoneInfo:
+def queue_tz(env: Env, ticket: Ticket) -> ZoneInfo:
+    """The timezone of the ticket's queue (wake-up times are read and shown in it)."""
     q = env.settings.queue_named(ticket.queue.name)
     return ZoneInfo(q.timezone if q else "UTC")
-
-
-def queue_tz(env: Env, ticket: Ticket) -> ZoneInfo:
-    return _tz(env, ticket)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mailgate.db.models import ACTIVE_STATUSES, Message, Snooze, Ticket
-from mailgate.lifecycle.notices import record, tell_nosy
-from mailgate.stages.base import Env
+from mailgate.alerting import tell_nosy
+from mailgate.core.errors import Refused
+from mailgate.core.statuses import ACTIVE
+from mailgate.db.models import Message, Snooze, Ticket
+from mailgate.history import record_change
 
 if TYPE_CHECKING:
-    from mailgate.commands.base import CommandContext
+    from mailgate.config import Settings
+    from mailgate.env import Env
 
 MAX_DEPTH = 1000  # a guard against a cycle written into the database by hand
 
@@ -42,10 +45,11 @@ def children(ticket: Ticket) -> list[Ticket]:
 
 
 def open_children(ticket: Ticket) -> list[Ticket]:
-    return [c for c in children(ticket) if c.status in ACTIVE_STATUSES]
+    return [c for c in children(ticket) if c.status in ACTIVE]
 
 
-def cascade_status(env: Env, ticket: Ticket, status: str, actor: str, message: Message | None) -> list[int]:
+def cascade_status(env: Env, ticket: Ticket, status: str, actor: str, message: Message | None, *,
+                   source: str) -> list[int]:
     """Give every open descendant `status` (resolved or closed): one event each, its snooze
     ended, and its nosy list told. Returns the ticket numbers changed, depth first."""
     changed: list[int] = []
@@ -60,7 +64,7 @@ def cascade_status(env: Env, ticket: Ticket, status: str, actor: str, message: M
         old, child.status = child.status, status
         child.save()
         Snooze.delete().where(Snooze.ticket == child).execute()
-        change = record(env, child, "status", old, status, actor=actor, message=None)
+        change = record_change(env, child, "status", old, status, actor=actor, source=source)
         tell_nosy(env, child, [change], text=f"Parent ticket #{ticket.id} was {status} by {actor}, "
                   f"so this ticket is {status} too.")
         changed.append(child.id)
@@ -96,15 +100,12 @@ def tree_lines(tree: dict[str, Any], mark: int, depth: int = 0) -> list[str]:
     return lines
 
 
-def check_children(ctx: CommandContext, wanted: str, force: bool) -> None:
+def check_children(ticket: Ticket, role: str, settings: Settings, wanted: str, force: bool) -> None:
     """A parent in a wait-for-children queue is not resolved or closed while children are
     open, unless staff force it (`status: closed!`). Raises Refused with what would work."""
-    from mailgate.commands.base import Refused
-
-    ticket = ctx.ticket
-    if force and ctx.role not in ("technician", "admin"):
+    if force and role not in ("technician", "admin"):
         raise Refused("not permitted: only staff may force a status with '!'")
-    queue = ctx.settings.queue_named(ticket.queue.name)
+    queue = settings.queue_named(ticket.queue.name)
     waiting = open_children(ticket)
     if force or not waiting or queue is None or not queue.wait_for_children:
         return

@@ -4,7 +4,7 @@
 and key); `RuleSet.evaluate(MailView)` is pure and returns the Decision for one message.
 """
 
-from mailgate.rules.actions import Decision
+from mailgate.core.message import Decision
 from mailgate.rules.loader import Rule, RuleSet, load_rules
 from mailgate.rules.view import MailView
 

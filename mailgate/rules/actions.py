@@ -9,42 +9,17 @@ a load-time error, so a typo cannot silently produce an empty fingerprint.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from mailgate.errors import ConfigError
-from mailgate.rules.registry import Registry
+from mailgate.core.errors import ConfigError
+from mailgate.core.message import Decision
+from mailgate.core.registry import Registry
+from mailgate.core.statuses import RULE_SETTABLE
 
 if TYPE_CHECKING:
     from mailgate.config import Settings
 
-STATUSES = ("new", "open", "stalled", "resolved", "closed", "rejected")
-
-
-@dataclass
-class Decision:
-    """What the matching rules want done with one message (later rules override earlier
-    single values; nosy and tags accumulate)."""
-
-    matched: list[str] = field(default_factory=list)
-    queue: str | None = None
-    priority: int | None = None
-    owner: str | None = None
-    status: str | None = None
-    subject: str | None = None  # the title of a ticket the message opens
-    nosy: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    drop: str | None = None  # the reason, when dropped
-    hold: str | None = None  # the reason, when held for a person
-    fingerprint: str = ""
-    alert: str = ""  # problem | recovery | note ("" unless a fingerprint was set)
-    alert_state: str = ""  # e.g. CRITICAL, as the monitoring system said it
-    groups: dict[str, str] = field(default_factory=dict)
-    steps: list[tuple[str, str, str]] = field(default_factory=list)  # (rule, action, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "steps"} | {
-            "steps": [{"rule": r, "action": a, "value": v} for r, a, v in self.steps]}
 
 
 @dataclass(frozen=True)
@@ -60,7 +35,6 @@ class Action(Protocol):
     def apply(self, decision: Decision, groups: dict[str, str]) -> str: ...
 
 
-ACTIONS: Registry[Action] = Registry("action")
 
 
 class _Missing(dict):
@@ -103,7 +77,6 @@ def _string_list(value: Any, where: str) -> list[str]:
     return value
 
 
-@ACTIONS.register
 class SetQueue:
     """`queue = "ops"`: the queue a new ticket opens in (replies stay where they are)."""
 
@@ -120,7 +93,6 @@ class SetQueue:
         return self.name
 
 
-@ACTIONS.register
 class SetPriority:
     key = "priority"
 
@@ -134,7 +106,6 @@ class SetPriority:
         return str(self.value)
 
 
-@ACTIONS.register
 class SetOwner:
     """`owner = "alice@example.com"`: must be a technician or admin in [[person]]."""
 
@@ -152,13 +123,12 @@ class SetOwner:
         return self.address
 
 
-@ACTIONS.register
 class SetStatus:
     key = "status"
 
     def __init__(self, value: Any, where: str, ctx: BuildContext) -> None:
-        if value not in STATUSES:
-            raise ConfigError(f"{where}: expected one of {', '.join(STATUSES)}, got {value!r}")
+        if value not in RULE_SETTABLE:
+            raise ConfigError(f"{where}: expected one of {', '.join(RULE_SETTABLE)}, got {value!r}")
         self.value = value
 
     def apply(self, decision: Decision, groups: dict[str, str]) -> str:
@@ -166,7 +136,6 @@ class SetStatus:
         return self.value
 
 
-@ACTIONS.register
 class SetSubject:
     """`subject = "{service} on {host}"`: the title of a ticket this message opens (the
     mail's own subject otherwise); never renames an existing ticket."""
@@ -181,7 +150,6 @@ class SetSubject:
         return decision.subject or ""
 
 
-@ACTIONS.register
 class AddNosy:
     """`nosy = ["dba@example.com"]`: added to the ticket's nosy list."""
 
@@ -198,7 +166,6 @@ class AddNosy:
         return ", ".join(self.addresses)
 
 
-@ACTIONS.register
 class AddTags:
     """`tags = ["nagios", "{host}"]`: labels on the ticket (placeholders allowed)."""
 
@@ -227,7 +194,6 @@ class _Reason:
             raise ConfigError(f"{where}: expected true or a reason (a string), got {value!r}")
 
 
-@ACTIONS.register
 class Drop(_Reason):
     """Discard the message; the match is recorded and logged, nothing is stored on a ticket."""
 
@@ -238,7 +204,6 @@ class Drop(_Reason):
         return decision.drop
 
 
-@ACTIONS.register
 class Hold(_Reason):
     """Keep the message in the quarantine until a person releases it (`quarantine retry`)."""
 
@@ -249,7 +214,6 @@ class Hold(_Reason):
         return decision.hold
 
 
-@ACTIONS.register
 class Fingerprint:
     """`fingerprint = "{host}/{service}"`: the message is a monitoring alert about that
     problem; alerts with the same fingerprint share one ticket while it is open."""
@@ -280,7 +244,6 @@ class _AlertKind:
         return str(self.on).lower()
 
 
-@ACTIONS.register
 class Resolve(_AlertKind):
     """`resolve = true`: a recovery; resolves the fingerprint's open ticket."""
 
@@ -288,7 +251,6 @@ class Resolve(_AlertKind):
     kind = "recovery"
 
 
-@ACTIONS.register
 class Note(_AlertKind):
     """`note = true`: news about a known problem (an acknowledgement, a downtime): stored on
     the open ticket, never opens one, sends no alert mail."""
@@ -297,7 +259,6 @@ class Note(_AlertKind):
     kind = "note"
 
 
-@ACTIONS.register
 class AlertState:
     """`state = "{state}"`: the state text kept with each occurrence (CRITICAL, firing)."""
 
@@ -311,7 +272,6 @@ class AlertState:
         return decision.alert_state
 
 
-@ACTIONS.register
 class Stop:
     """`stop = true`: later rules are not consulted for this message."""
 
@@ -322,3 +282,10 @@ class Stop:
 
     def apply(self, decision: Decision, groups: dict[str, str]) -> str:
         return str(self.on).lower()
+
+
+# every action, by its TOML key: built once here, never filled from elsewhere
+ACTIONS: Registry[type[Action]] = Registry("action", (
+    SetQueue, SetPriority, SetOwner, SetStatus, SetSubject, AddNosy, AddTags, Drop, Hold,
+    Fingerprint, Resolve, Note, AlertState, Stop,
+))

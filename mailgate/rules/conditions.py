@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
-from mailgate.errors import ConfigError
-from mailgate.rules.registry import Registry
+from mailgate.core.errors import ConfigError
+from mailgate.core.registry import Registry
 from mailgate.rules.view import MailView
 
 Groups = dict[str, str]
@@ -27,7 +27,6 @@ class Condition(Protocol):
     def group_names(self) -> set[str]: ...
 
 
-CONDITIONS: Registry[Condition] = Registry("condition")
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -66,7 +65,6 @@ class _Globs:
         return set()
 
 
-@CONDITIONS.register
 class SenderIs(_Globs):
     """`from = "nagios@*"`: the From: address matches one of the patterns."""
 
@@ -76,7 +74,6 @@ class SenderIs(_Globs):
         return {} if self.hits(view.sender) else None
 
 
-@CONDITIONS.register
 class SenderDomain(_Globs):
     """`from_domain = "monitor.example.com"`: that domain or any subdomain of it."""
 
@@ -88,7 +85,6 @@ class SenderDomain(_Globs):
         return {} if ok else None
 
 
-@CONDITIONS.register
 class RecipientIs(_Globs):
     """`to = "ops@example.com"`: any envelope or header recipient matches."""
 
@@ -108,7 +104,6 @@ class _Pattern:
         return set(self.regex.groupindex)
 
 
-@CONDITIONS.register
 class SubjectMatches(_Pattern):
     """`subject = '^\\*\\* PROBLEM .*'`: a regex searched in the decoded subject."""
 
@@ -118,7 +113,6 @@ class SubjectMatches(_Pattern):
         return _found(self.regex.search(view.subject))
 
 
-@CONDITIONS.register
 class BodyMatches(_Pattern):
     """`body = '^Host: (?P<host>\\S+)'`: searched in the text body, `^`/`$` match per line."""
 
@@ -129,7 +123,6 @@ class BodyMatches(_Pattern):
         return _found(self.regex.search(view.body))
 
 
-@CONDITIONS.register
 class HeaderMatches:
     """`header = { X-Cron-Env = "SHELL=" }`: each named header has a value matching its
     regex (a missing header never matches)."""
@@ -154,7 +147,6 @@ class HeaderMatches:
         return {n for rx in self.patterns.values() for n in rx.groupindex}
 
 
-@CONDITIONS.register
 class AutoClassIs:
     """`auto_class = ["auto-reply", "bounce"]`: the classify stage's verdict; "person" is a
     person's mail (no automatic-mail signs)."""
@@ -238,3 +230,9 @@ def build_match(table: Any, where: str) -> Condition:
                                   f"{CONDITIONS.keys_text()})")
             parts.append(cls(value, here))  # type: ignore[call-arg]
     return parts[0] if len(parts) == 1 else AllOf(parts)
+
+
+# every condition, by its TOML key: built once here, never filled from elsewhere
+CONDITIONS: Registry[type[Condition]] = Registry("condition", (
+    SenderIs, SenderDomain, RecipientIs, SubjectMatches, BodyMatches, HeaderMatches, AutoClassIs,
+))

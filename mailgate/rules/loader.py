@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailgate.errors import ConfigError
-from mailgate.rules.actions import ACTIONS, Action, BuildContext, Decision, Stop
+from mailgate.core.errors import ConfigError
+from mailgate.core.message import Decision
+from mailgate.rules.actions import ACTIONS, Action, BuildContext, Stop
 from mailgate.rules.conditions import Condition, build_match
 from mailgate.rules.view import MailView
 
@@ -34,10 +35,6 @@ class Rule:
     @property
     def stops(self) -> bool:
         return any(isinstance(a, Stop) and a.on for a in self.actions)
-
-    @property
-    def sets_fingerprint(self) -> bool:
-        return any(a.key == "fingerprint" for a in self.actions)
 
 
 @dataclass(frozen=True)

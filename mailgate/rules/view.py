@@ -10,7 +10,7 @@ from email.utils import getaddresses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mailgate.stages.base import Inbound
+    from mailgate.core.message import Inbound
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _BLOCK_RE = re.compile(r"(?i)<\s*(br|/p|/div|/tr|/li|/h\d|/table)\b[^>]*>")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 from email.utils import getaddresses
+from typing import TYPE_CHECKING
 
-from mailgate.stages.base import Env, Inbound
+from mailgate.core.message import Inbound
 from mailgate.tokens import parse_token, split_plus
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.addressing")
 

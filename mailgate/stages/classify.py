@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-from mailgate.errors import Discard
-from mailgate.parse import ParsedMessage
-from mailgate.stages.base import Env, Inbound
+from mailgate.core.errors import Discard
+from mailgate.core.message import Inbound, ParsedMessage
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.classify")
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from mailgate.attachments import store_attachment
 from mailgate.bounces import failed_addresses
+from mailgate.clean import sanitize_html
+from mailgate.core.changes import MAIL, SYSTEM
+from mailgate.core.message import Inbound
 from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
-from mailgate.history import record_event
 from mailgate.nosy import insert_nosy
 from mailgate.people import person_for
-from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
 from mailgate.stages.rows import remember_ticket, sender_of, ticket_of
 from mailgate.stages.thread import thread_index_key
 from mailgate.subject import clean_subject
-from mailgate.thanks import is_bare_thanks
+from mailgate.tickets import TicketService
+from mailgate.tickets.changes import reopen_on_reply
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 
 def add_nosy(ticket: Ticket, address: str, name: str = "") -> bool:
@@ -31,7 +37,7 @@ class Store:
         p = msg.parsed
         assert p is not None and msg.queue is not None
         settings = env.settings
-        now = env.clock().replace(tzinfo=None)
+        now = env.now()
         sender = sender_of(msg)
         if msg.ticket_id is None:
             queue = Queue.named(msg.queue.name, msg.queue.address)
@@ -44,58 +50,45 @@ class Store:
             remember_ticket(msg, ticket)
         else:
             ticket = ticket_of(msg)
-        clean = msg.clean
-        row = Message.create(
-            ticket=ticket, message_id=p.message_id, content_hash=p.content_hash, direction="in",
-            sender=p.from_addr, sender_name=p.from_name, recipients=p.recipients,
-            date=p.date.astimezone(UTC).replace(tzinfo=None) if p.date else None, subject=p.subject,
-            body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
-            signature=clean.signature if clean else "", html=_safe_html(p.text_html),
-            raw_sha256=msg.entry.sha256, source=msg.entry.source[:255], thread_signal=msg.thread_signal,
-            auto_class=msg.auto_class, created_at=now,
-            thread_index=thread_index_key(p.header("Thread-Index")),
-        )
-        msg.message_row_id = row.id
-        for att in p.attachments:
-            sha = store_attachment(env.settings.attachments_dir, att.payload)
-            Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
-                              size=len(att.payload), sha256=sha, content_id=att.content_id)
+        row = self._message(msg, env, ticket)
+        service = TicketService(env)
         if msg.created:
-            record_event(ticket, p.from_addr, "created", None, ticket.subject, row, env)
+            service.record(ticket, "created", None, ticket.subject, actor=p.from_addr, source=MAIL, message=row)
             if p.from_addr:  # the requester is the sender: no second lookup, one statement
                 insert_nosy(ticket.id, sender.id)
             else:
                 add_nosy(ticket, p.from_addr, p.from_name)
             for other, kind in msg.link_to:
                 TicketLink.create(ticket=ticket, other=other, kind=kind)
-                record_event(ticket, "system", "link", None, f"#{other}", row, env)
+                service.record(ticket, "link", None, f"#{other}", actor=SYSTEM, source=MAIL, message=row)
         elif msg.auto_class in (BOUNCE, AUTO_REPLY, AUTO_GENERATED):
             # automatic mail is a note: it never reopens, and does not count as activity
             # (the closed_reopen_days clock keeps running)
             if msg.auto_class == BOUNCE:
-                record_event(ticket, "system", "bounce", None, ", ".join(failed_addresses(p)) or None, row, env)
+                service.record(ticket, "bounce", None, ", ".join(failed_addresses(p)) or None, actor=SYSTEM,
+                               source=MAIL, message=row)
             return
         else:
-            self._reopen(ticket, row, p.from_addr, msg, env)
+            reopen_on_reply(env, ticket, p.from_addr, msg.text, row, source=MAIL)
         ticket.updated_at = now
         ticket.save()
 
-    def _reopen(self, ticket: Ticket, row: Message, actor: str, msg: Inbound, env: Env) -> None:
-        """A reply to a resolved (or recently closed) ticket reopens it, unless it is only
-        a thank-you and [threading] thanks_reopens is false."""
-        threading = env.settings.threading
-        if ticket.status not in ("resolved", "closed") or not threading.reopen_resolved:
-            return
-        visible = msg.clean.visible if msg.clean else (msg.parsed.text_plain if msg.parsed else "")
-        if not threading.thanks_reopens and is_bare_thanks(visible):
-            return
-        record_event(ticket, actor, "status", ticket.status, "open", row, env)
-        ticket.status = "open"
-
-
-def _safe_html(html: str) -> str:
-    if not html:
-        return ""
-    from mailgate.clean import sanitize_html
-
-    return sanitize_html(html)
+    def _message(self, msg: Inbound, env: Env, ticket: Ticket) -> Message:
+        p, clean = msg.parsed, msg.clean
+        assert p is not None
+        row = Message.create(
+            ticket=ticket, message_id=p.message_id, content_hash=p.content_hash, direction="in",
+            sender=p.from_addr, sender_name=p.from_name, recipients=p.recipients,
+            date=p.date.astimezone(UTC).replace(tzinfo=None) if p.date else None, subject=p.subject,
+            body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
+            signature=clean.signature if clean else "", html=sanitize_html(p.text_html) if p.text_html else "",
+            raw_sha256=msg.entry.sha256, source=msg.entry.source[:255], thread_signal=msg.thread_signal,
+            auto_class=msg.auto_class, created_at=env.now(),
+            thread_index=thread_index_key(p.header("Thread-Index")),
+        )
+        msg.message_row_id, msg.message_row = row.id, row
+        for att in p.attachments:
+            sha = store_attachment(env.settings.attachments_dir, att.payload)
+            Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
+                              size=len(att.payload), sha256=sha, content_id=att.content_id)
+        return row

@@ -21,16 +21,21 @@ import base64
 import binascii
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from mailgate.bounces import attribute_bounce
+from mailgate.core.message import Inbound, ParsedMessage
+from mailgate.core.statuses import ACTIVE, ENDED
 from mailgate.db import fastsql
-from mailgate.db.models import ACTIVE_STATUSES, Message, Nosy, Person, Ticket
-from mailgate.parse import ParsedMessage
+from mailgate.db.models import Message, Nosy, Person, Ticket
+from mailgate.lifecycle.merge import final_ticket
 from mailgate.people import is_staff
-from mailgate.stages.base import Env, Inbound
 from mailgate.stages.classify import AUTO_REPLY, BOUNCE, MACHINE_ANSWERS
 from mailgate.stages.rows import ticket_of
 from mailgate.subject import find_ticket_number, normalize
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.thread")
 
@@ -112,15 +117,16 @@ class Thread:
                 f"an automatic reply matching no ticket (from {p.from_addr or 'nobody'}); "
                 "held here instead of opening a ticket")
         if msg.ticket_id is not None:  # a merged ticket's mail goes to the one it was merged into (issue 7)
-            from mailgate.lifecycle.merge import final_ticket
-
             msg.ticket_id = final_ticket(msg.ticket_id)
         if msg.ticket_id is not None and msg.auto_class not in MACHINE_ANSWERS:
             self._follow_closed(msg, env)
         if msg.ticket_id is None:
             msg.thread_signal = msg.thread_signal or "new"
-        log.info("message %s threaded: %s ticket #%s (stage thread)", p.message_id, msg.thread_signal,
-                 msg.ticket_id)
+        if msg.ticket_id is None:
+            log.info("message %s threaded: %s, a new ticket (stage thread)", p.message_id, msg.thread_signal)
+        else:
+            log.info("message %s threaded: %s ticket #%s (stage thread)", p.message_id, msg.thread_signal,
+                     msg.ticket_id)
 
     def _check_token(self, msg: Inbound, p: ParsedMessage) -> None:
         """A token whose ticket or person is gone is stale: ignored (and logged)."""
@@ -136,8 +142,6 @@ class Thread:
     def _by_subject_tag(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
         number = find_ticket_number(p.subject, env.settings.gateway.subject_tag)
         if number:
-            from mailgate.lifecycle.merge import final_ticket
-
             # the tag of a merged ticket: its nosy list moved on, so trust is checked there
             number = final_ticket(number)
         ticket = Ticket.get_or_none(Ticket.id == number) if number else None
@@ -171,7 +175,7 @@ class Thread:
         since = env.clock().replace(tzinfo=None) - timedelta(hours=env.settings.threading.subject_window_hours)
         candidates = (Ticket.select().join(Person, on=Ticket.requester == Person.id)
                       .where(Person.address == p.from_addr, Ticket.updated_at >= since,
-                             Ticket.status.in_(ACTIVE_STATUSES))
+                             Ticket.status.in_(ACTIVE))
                       .order_by(Ticket.updated_at.desc()))
         for ticket in candidates:
             if normalize(ticket.subject, env.settings.gateway.subject_tag) == title:
@@ -184,7 +188,7 @@ class Thread:
         now = env.clock().replace(tzinfo=None)
         # archived tickets are read-only (issue 7): a reply always opens a new, linked ticket
         if ticket.status == "archived" or (
-                ticket.status in ("closed", "rejected") and ticket.updated_at < now - timedelta(days=days)):
+                ticket.status in ENDED and ticket.updated_at < now - timedelta(days=days)):
             msg.link_to.append((ticket.id, "follows-up"))
             word = "archived" if ticket.status == "archived" else "closed"
             msg.notes.append(f"Ticket #{ticket.id} was {word}, so a new ticket was opened for your message "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailgate.config import CommandSettings, load_settings
-from mailgate.errors import ConfigError
+from mailgate.core.errors import ConfigError
 from mailgate.parse import parse_message
 from mailgate.verify import parse_authentication_results, verify_sender
 from tests.conftest import write_config

@@ -16,8 +16,8 @@ import pytest
 
 from mailgate.app import build_env
 from mailgate.config import load_settings
-from mailgate.lifecycle.jobs import run_task
-from mailgate.stages.base import Env
+from mailgate.env import Env
+from mailgate.schedule.jobs import run_task
 from tests.conftest import BASE_CONFIG, Gateway, write_config
 from tests.daemon.conftest import make_daemon  # noqa: F401  (the real-daemon fixture)
 from tests.outbox.sink import HEADERS_DMARC_PASS, RELAY_CONFIG, Desk, Sink, free_port

@@ -10,7 +10,7 @@ import pytest
 
 from mailgate.app import build_env
 from mailgate.config import load_settings
-from mailgate.lifecycle.jobs import TASKS, run_task
+from mailgate.schedule.jobs import TASKS, run_task
 from tests.conftest import ROOT, Gateway
 from tests.lifecycle.conftest import Clock, queue_options
 from tests.pg import PostgresServer, pg_bindir

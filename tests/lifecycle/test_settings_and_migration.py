@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from mailgate.config import parse_settings
+from mailgate.core.errors import ConfigError
 from mailgate.db.connect import open_database
 from mailgate.db.models import SchemaVersion
-from mailgate.errors import ConfigError
 
 BASE: dict[str, Any] = {"gateway": {"secret": "s"}, "queue": [{"name": "general", "address": "help@example.com"}]}
 

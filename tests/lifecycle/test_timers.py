@@ -230,7 +230,7 @@ def test_digest_time_is_in_the_queue_timezone(make_desk: Callable[..., Desk], cl
 
 def test_long_digest_lists_the_most_urgent_and_counts_the_rest(make_desk: Callable[..., Desk], clock: Clock,
                                                                monkeypatch) -> None:  # noqa: ANN001
-    import mailgate.lifecycle.reminders as reminders
+    import mailgate.schedule.digests as reminders
 
     monkeypatch.setattr(reminders, "LISTED", 2)
     desk = make_desk(DIGEST)

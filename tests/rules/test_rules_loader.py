@@ -103,9 +103,9 @@ def test_broken_rules_defer_mail_until_fixed(alert_gateway: Gateway) -> None:
 def test_bad_reload_keeps_running_rules(tmp_path: Path) -> None:
     from mailgate.app import build_env
     from mailgate.config import load_settings
+    from mailgate.core.errors import ConfigError
     from mailgate.daemon.reload import reload_env
-    from mailgate.errors import ConfigError
-    from mailgate.stages.rules_stage import load_rules_into_env
+    from mailgate.stages.rules import load_rules_into_env
     from tests.conftest import write_config
 
     config = write_config(tmp_path)

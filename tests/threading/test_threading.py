@@ -326,7 +326,7 @@ def test_tag_of_a_merged_ticket_is_trusted_from_the_surviving_tickets_people(gat
     from mailgate.lifecycle.merge import merge
 
     env = build_env(load_settings(gateway.config))
-    merge(env, Ticket.get_by_id(1), Ticket.get_by_id(2), "alice@example.com")
+    merge(env, Ticket.get_by_id(1), Ticket.get_by_id(2), "alice@example.com", source="cli")
     # Acme was never on ticket 1, but ticket 1 now lives on in Acme's ticket 2
     acme_on_old_tag = (THREADING / "05_tag_from_requester.eml").read_bytes().replace(b"{{TICKET}}", b"1").replace(
         b"Carol Chen <carol@customer.example>", b"Acme Support <support@acme.example>")

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mailgate.db.models import AlertGroup, AlertOccurrence, AlertStorm, Person, Ticket
 from mailgate.mailer import queue_mail
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import person_for
-from mailgate.stages.base import Env
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.alerts")
 

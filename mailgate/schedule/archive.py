@@ -5,32 +5,41 @@ see the thread stage), hidden from `ticket list` unless `--all`, still shown and
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from mailgate.db.models import Ticket
-from mailgate.lifecycle.notices import SYSTEM, last_event_at, naive_now, record
-from mailgate.stages.base import Env
+from mailgate.core.changes import SCHEDULE, SYSTEM
+from mailgate.core.statuses import DONE
+from mailgate.db.models import Event, Ticket
+from mailgate.tickets import TicketService
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.lifecycle.archive")
 
-ARCHIVABLE = ("resolved", "closed")
+
+def last_event_at(ticket: Ticket) -> datetime | None:
+    row = Event.select(Event.at).where(Event.ticket == ticket).order_by(Event.at.desc()).first()
+    return row.at if row else None
 
 
 def archive(env: Env) -> str:
     days = env.settings.lifecycle.archive_after_days
     if days <= 0:
         return "archive off"
-    now = naive_now(env)
+    now = env.now()
     cutoff = now - timedelta(days=days)
+    service = TicketService(env)
     done = []
-    for ticket in Ticket.select().where(Ticket.status.in_(ARCHIVABLE), Ticket.updated_at <= cutoff):
+    for ticket in Ticket.select().where(Ticket.status.in_(DONE), Ticket.updated_at <= cutoff):
         # the last event (usually the status change) counts as activity too
         latest = last_event_at(ticket)
         if latest is not None and latest > cutoff:
             continue
-        old, ticket.status = ticket.status, "archived"
+        # not set_status: archiving is not activity, updated_at keeps the last real one
+        service.set_field(ticket, "status", "archived", actor=SYSTEM, source=SCHEDULE, save=False)
         ticket.save()
-        record(env, ticket, "status", old, "archived", actor=SYSTEM)
         done.append(ticket.id)
     if done:
         log.info("archived %d ticket(s) (stage lifecycle)", len(done), extra={"stage": "lifecycle"})

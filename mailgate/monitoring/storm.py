@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from mailgate.db.models import ACTIVE_STATUSES, AlertGroup, AlertOccurrence, AlertStorm, Ticket
-from mailgate.history import record_event, set_status
+from mailgate.core.changes import RULE, SYSTEM
+from mailgate.core.statuses import ACTIVE
+from mailgate.db.models import AlertGroup, AlertOccurrence, AlertStorm, Ticket
 from mailgate.mailer import queue_mail
-from mailgate.rules.alert_mail import team
-from mailgate.stages.base import Env
+from mailgate.monitoring.team import team
+from mailgate.tickets import TicketService
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.alerts")
 
@@ -21,8 +26,8 @@ log = logging.getLogger("mailgate.alerts")
 def _adopt(storm_ticket: Ticket, child: Ticket, env: Env) -> None:
     if child.parent_id == storm_ticket.id:
         return
-    record_event(child, "system", "parent", f"#{child.parent_id}" if child.parent_id else None,
-                 f"#{storm_ticket.id}", None, env)
+    TicketService(env).record(child, "parent", f"#{child.parent_id}" if child.parent_id else None,
+                              f"#{storm_ticket.id}", actor=SYSTEM, source=RULE)
     child.parent = storm_ticket
     child.save()
 
@@ -43,7 +48,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
     since = now - timedelta(seconds=cfg.storm_window)
     storm = (AlertStorm.select().where(AlertStorm.source == source, AlertStorm.last_at >= since)
              .order_by(AlertStorm.id.desc()).first())
-    if storm is not None and storm.ticket.status in ACTIVE_STATUSES:
+    if storm is not None and storm.ticket.status in ACTIVE:
         _adopt(storm.ticket, ticket, env)
         storm.tickets += 1
         storm.last_at = now
@@ -53,7 +58,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
                   .join(AlertOccurrence, on=(AlertOccurrence.ticket == Ticket.id))
                   .join(AlertGroup, on=(AlertOccurrence.group == AlertGroup.id))
                   .where(AlertGroup.source == source, AlertOccurrence.kind == "open", AlertOccurrence.at >= since,
-                         Ticket.status.in_(ACTIVE_STATUSES))
+                         Ticket.status.in_(ACTIVE))
                   .order_by(Ticket.id))
     if len(opened) <= cfg.storm_threshold:
         return None
@@ -62,7 +67,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
         status="new", priority=min(t.priority for t in opened), requester=ticket.requester,
         created_at=now, updated_at=now,
     )
-    record_event(incident, "system", "created", None, incident.subject, None, env)
+    TicketService(env).record(incident, "created", None, incident.subject, actor=SYSTEM, source=RULE)
     for child in opened:
         _adopt(incident, child, env)
     AlertStorm.create(source=source, ticket=incident, started_at=now, last_at=now, tickets=len(opened))
@@ -78,12 +83,12 @@ def settle_storm(child: Ticket, now: datetime, env: Env, message_id: str) -> Non
     if child.parent_id is None:
         return
     storm = AlertStorm.get_or_none(AlertStorm.ticket == child.parent_id)
-    if storm is None or storm.ticket.status not in ACTIVE_STATUSES:
+    if storm is None or storm.ticket.status not in ACTIVE:
         return
     incident = storm.ticket
-    still_open = Ticket.select().where(Ticket.parent == incident, Ticket.status.in_(ACTIVE_STATUSES)).exists()
+    still_open = Ticket.select().where(Ticket.parent == incident, Ticket.status.in_(ACTIVE)).exists()
     if still_open:
         return
-    set_status(incident, "resolved", "system", env, now)
+    TicketService(env).set_status(incident, "resolved", actor=SYSTEM, source=RULE)
     _mail(env, incident, "over", {})
     log.info("message %s stage alerts: alert storm #%s over: every grouped ticket recovered", message_id, incident.id)

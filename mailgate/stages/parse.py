@@ -10,9 +10,16 @@ IMAP and imported mail, which arrive already accepted.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+from mailgate.core.message import Inbound
+from mailgate.mailer import queue_mail
 from mailgate.parse import parse_message
-from mailgate.stages.base import Env, Inbound
+from mailgate.ratelimit import over_limit
+from mailgate.stages.classify import classify_headers
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.parse")
 
@@ -23,7 +30,7 @@ class MessageTooLarge(ValueError):
     pass
 
 
-class ParseStage:
+class Parse:
     name = "parse"
 
     def __call__(self, msg: Inbound, env: Env) -> None:
@@ -44,14 +51,9 @@ def human_size(size: int) -> str:
 
 
 def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str) -> bool:
-    """Queue the too-large notice for a message just quarantined by ParseStage. Never to
+    """Queue the too-large notice for a message just quarantined by Parse. Never to
     automatic mail or our own addresses, at most gateway.ack_rate_limit per sender and hour.
     Runs inside the quarantine's transaction. Returns True when a notice was queued."""
-    from mailgate.db.models import Outbox
-    from mailgate.outgoing import compose, new_message_id
-    from mailgate.ratelimit import over_limit
-    from mailgate.stages.classify import classify_headers
-
     p = msg.parsed
     if p is None or not error.startswith(MessageTooLarge.__name__):
         return False
@@ -60,8 +62,7 @@ def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str
     reply_to = p.reply_to[0][1] if p.reply_to and p.reply_to[0][1] else p.from_addr
     if not reply_to or "@" not in reply_to or reply_to in ours or classify_headers(p):
         return False
-    now = env.clock()
-    if over_limit(REFUSAL_KIND, reply_to, now, settings.gateway.ack_rate_limit):
+    if over_limit(REFUSAL_KIND, reply_to, env.clock(), settings.gateway.ack_rate_limit):
         log.warning("message %s: too-large notice to %s suppressed by the rate limit (stage parse)",
                     p.message_id, reply_to)
         return False
@@ -71,19 +72,10 @@ def tell_sender_too_large(msg: Inbound, env: Env, quarantine_id: int, error: str
         if queue is not None:
             queue_address = queue.address
             break
-    body = env.templates.get_template("too_large.txt.j2").render(
-        gateway=settings.gateway, subject=p.subject, size=human_size(p.size),
-        limit=human_size(settings.gateway.max_message_size), reference=quarantine_id,
-    )
-    message_id = new_message_id(queue_address.partition("@")[2])
-    text = compose(
-        from_name=settings.gateway.name, from_addr=queue_address, to=[reply_to],
-        subject=f"Not delivered: {p.subject or '(no subject)'}", body=body, message_id=message_id,
-        date=now, in_reply_to=p.message_id, references=[p.message_id],
-        headers={"Auto-Submitted": "auto-replied", "X-Loop": settings.gateway.address,
-                 "Precedence": "auto_reply", "X-Auto-Response-Suppress": "All"},
-    )
-    Outbox.create(kind=REFUSAL_KIND, sender=queue_address, recipients=[reply_to], message_id=message_id,
-                  message=text, created_at=now.replace(tzinfo=None), next_attempt_at=now.replace(tzinfo=None))
+    queue_mail(env, kind=REFUSAL_KIND, recipient=reply_to, template="too_large.txt.j2", sender=queue_address,
+               subject=f"Not delivered: {p.subject or '(no subject)'}", auto_submitted="auto-replied",
+               in_reply_to=p.message_id,
+               context={"subject": p.subject, "size": human_size(p.size),
+                        "limit": human_size(settings.gateway.max_message_size), "reference": quarantine_id})
     log.info("message %s: too-large notice queued to %s (stage parse)", p.message_id, reply_to)
     return True

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import peewee as pw
 
+from mailgate.core.changes import SCHEDULE, SYSTEM
 from mailgate.db.models import Event, Queue, Ticket
-from mailgate.lifecycle.notices import SYSTEM, naive_now, record
 from mailgate.lifecycle.sla import responsible
 from mailgate.mailer import queue_mail
-from mailgate.stages.base import Env
+from mailgate.tickets import TicketService
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.lifecycle.escalation")
 
@@ -23,7 +27,8 @@ ESCALATING = ("new", "open")  # a stalled (snoozed) ticket is waiting on purpose
 
 
 def escalate(env: Env) -> str:
-    now = naive_now(env)
+    now = env.now()
+    service = TicketService(env)
     raised = []
     for q in env.settings.queues:
         if q.escalate_after_hours <= 0:
@@ -39,9 +44,9 @@ def escalate(env: Env) -> str:
                              Ticket.updated_at <= cutoff, last.c.last_at.is_null() | (last.c.last_at <= cutoff)))
         for ticket in candidates:
             old = ticket.priority
-            ticket.priority = old - 1
+            # not activity: updated_at stays, the event itself starts the next period
+            service.set_field(ticket, "priority", old - 1, actor=SYSTEM, source=SCHEDULE, save=False)
             ticket.save()
-            record(env, ticket, "priority", old, ticket.priority, actor=SYSTEM)
             for person in responsible(env.settings, ticket):  # in the same transaction: once per step
                 queue_mail(env, ticket=ticket, kind="escalation", recipient=person, template="escalated.txt.j2",
                            context={"old": old, "hours": q.escalate_after_hours})

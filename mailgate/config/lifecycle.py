@@ -9,10 +9,10 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mailgate.errors import ConfigError
+from mailgate.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mailgate.config import Settings
+    from mailgate.config.sections import Settings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PARENT_SEES = ("all", "status", "none")

@@ -3,23 +3,25 @@ in the timezone of their (first) queue, the unowned open tickets of their queues
 own open tickets. Nothing is sent when both lists are empty. The day's LifecycleMark is
 written with the mail, so a restart or a second run the same day sends nothing again.
 
-A digest is about many tickets, so it is not a ticket's mail: it goes into the same outbox
-with the same loop-safe headers as `mailer.queue_mail`, but without a ticket tag or reply
-token (a reply to it reaches the queue address and opens a ticket like any mail)."""
+A digest is about many tickets, so it is not a ticket's mail: the outbox writer gives it the
+same loop-safe headers but no ticket tag or reply token (a reply to it reaches the queue
+address and opens a ticket like any mail)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from mailgate.config import PersonSettings, Settings
+from mailgate.config.lifecycle import parse_hhmm
 from mailgate.db.models import LifecycleMark, Outbox, Person, Queue, Ticket
-from mailgate.lifecycle.notices import naive_now
-from mailgate.lifecycle.settings import parse_hhmm
-from mailgate.outgoing import compose, new_message_id
-from mailgate.stages.base import Env
+from mailgate.mailer import queue_mail
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.lifecycle.reminders")
 
@@ -61,7 +63,7 @@ def send_digests(env: Env) -> str:
     if not settings.lifecycle.reminder_time:
         return "reminders off"
     at = parse_hhmm(settings.lifecycle.reminder_time, "lifecycle.reminder_time")
-    now = naive_now(env)
+    now = env.now()
     sent = 0
     for p in settings.people:
         if p.role != "technician":
@@ -77,23 +79,14 @@ def send_digests(env: Env) -> str:
         LifecycleMark.create(key=key, at=now)  # also on an empty day: nothing to say, nothing sent
         digest = digest_for(settings, p, day)
         if digest.unowned or digest.own:
-            _queue_digest(env, digest, queue.address if queue else settings.gateway.address, now)
+            _queue_digest(env, digest, queue.address if queue else settings.gateway.address)
             sent += 1
             log.info("digest for %s: %d unowned, %d own (stage lifecycle)", digest.address,
                      len(digest.unowned), len(digest.own), extra={"stage": "lifecycle"})
     return f"{sent} digest(s)"
 
 
-def _queue_digest(env: Env, digest: Digest, sender: str, now: datetime) -> Outbox:
-    settings = env.settings
-    body = env.templates.get_template("digest.txt.j2").render(digest=digest, gateway=settings.gateway)
-    message_id = new_message_id(sender.partition("@")[2])
-    text = compose(
-        from_name=settings.gateway.name, from_addr=sender, to=[digest.address],
-        subject=f"{settings.gateway.name}: your tickets on {digest.day}", body=body, message_id=message_id,
-        date=now.replace(tzinfo=UTC),
-        headers={"Auto-Submitted": "auto-generated", "X-Loop": settings.gateway.address,
-                 "Precedence": "bulk", "X-Auto-Response-Suppress": "All"},
-    )
-    return Outbox.create(kind="digest", sender=sender, recipients=[digest.address], message_id=message_id,
-                         message=text, created_at=now, next_attempt_at=now)
+def _queue_digest(env: Env, digest: Digest, sender: str) -> Outbox:
+    return queue_mail(env, kind="digest", recipient=digest.address, template="digest.txt.j2",
+                      context={"digest": digest}, sender=sender,
+                      subject=f"{env.settings.gateway.name}: your tickets on {digest.day}")

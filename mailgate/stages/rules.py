@@ -1,20 +1,26 @@
 """Apply the declarative rules (rules/*.toml) to a message. Pure: no database, so it runs
 wherever the other pure stages run (worker processes too).
 
-The rules' Decision goes on `msg.rules`; the database stages carry it out (AlertGrouping
-before Thread, RuleActions after Store). Only two things happen here, because they must be
-known before the database stages: the queue a new ticket opens in, and the automatic-mail
-class "alert" for messages with a fingerprint, so no acknowledgement or alert mail ever
-answers a monitoring system (no backscatter, no loop).
+The rules' Decision goes on `msg.rules`; a drop or a hold ends the message here (Discard,
+Held: the pipeline records the RuleMatch and, for a hold, quarantines it), and the
+database stages carry out the rest (alerts before Thread, rule-actions after Store). Two
+things are decided here because they must be known before the database stages: the queue
+a new ticket opens in, and the automatic-mail class "alert" for messages with a
+fingerprint, so no acknowledgement or alert mail ever answers a monitoring system (no
+backscatter, no loop).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from mailgate.errors import ConfigError, TransientError
+from mailgate.core.errors import ConfigError, Discard, Held, TransientError
+from mailgate.core.message import Inbound
 from mailgate.rules import MailView, load_rules
-from mailgate.stages.base import Env, Inbound
+
+if TYPE_CHECKING:
+    from mailgate.env import Env
 
 log = logging.getLogger("mailgate.rules")
 
@@ -22,12 +28,12 @@ RELEASED_SOURCE = "quarantine-retry:"  # `mailgate quarantine retry`: a person r
 
 
 def load_rules_into_env(env: Env) -> None:
-    """The SIGHUP hook: validate the rule files against the candidate settings and keep them
-    on the Env; a ConfigError leaves the running rules in place."""
+    """Also the SIGHUP hook: validate the rule files against the candidate settings and
+    keep them on the Env; a ConfigError leaves the running rules in place."""
     env.rules = load_rules(env.settings)
 
 
-class RulesStage:
+class Rules:
     name = "rules"
 
     def __call__(self, msg: Inbound, env: Env) -> None:
@@ -43,23 +49,20 @@ class RulesStage:
         decision = env.rules.evaluate(MailView.of(msg))
         if not decision.matched:
             return
-        mid = msg.parsed.message_id if msg.parsed else "?"
+        mid = msg.message_id or "?"
         if decision.hold and msg.entry.source.startswith(RELEASED_SOURCE):
             log.info("message %s stage rules: hold by %s skipped: released from the quarantine", mid,
                      ", ".join(decision.matched))
             decision.hold = None
         msg.rules = decision
+        matched = ", ".join(decision.matched)
+        log.info("message %s stage rules: matched %s%s", mid, matched,
+                 f" (fingerprint {decision.fingerprint}, {decision.alert})" if decision.fingerprint else "")
+        if decision.hold:
+            raise Held(f"by rule {matched}: {decision.hold}")
+        if decision.drop:
+            raise Discard(f"dropped by rule {matched}: {decision.drop}")
         if decision.queue:
             msg.queue = env.settings.queue_named(decision.queue) or msg.queue
         if decision.fingerprint and not msg.auto_class:
             msg.auto_class = "alert"
-        log.info("message %s stage rules: matched %s%s", mid, ", ".join(decision.matched),
-                 f" (fingerprint {decision.fingerprint}, {decision.alert})" if decision.fingerprint else "")
-
-
-try:  # the daemon's SIGHUP reload re-reads the rules; `mailgate deliver` does not need it
-    from mailgate.daemon.reload import register_reload_hook
-except ImportError:  # pragma: no cover - a build without the daemon
-    pass
-else:
-    register_reload_hook("rules", load_rules_into_env)
