@@ -57,7 +57,7 @@ def ticket_detail(t: Ticket) -> dict[str, Any]:
     data["messages"] = [message_dict(m) for m in Message.select().where(Message.ticket == t).order_by(Message.id)]
     data["events"] = [
         {"at": _iso(e.at), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new,
-         "message_id": e.message.message_id if e.message_id else None}
+         "message_id": e.message.message_id if e.message_id else None, "source": e.source or None}
         for e in Event.select().where(Event.ticket == t).order_by(Event.id)
     ]
     data["links"] = [{"ticket": lk.other_id, "kind": lk.kind} for lk in t.links]

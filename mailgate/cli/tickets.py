@@ -96,7 +96,8 @@ def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
     if data["events"]:
         click.echo("\nhistory:")
         for e in data["events"]:
-            click.echo(f"  {e['at'][:19]} {e['actor']}: {e['field']} {e['old'] or ''} → {e['new'] or ''}")
+            via = f" ({e['source']})" if e["source"] else ""
+            click.echo(f"  {e['at'][:19]} {e['actor']}{via}: {e['field']} {e['old'] or ''} → {e['new'] or ''}")
 
 
 @click.command()
@@ -111,3 +112,13 @@ def process(ctx: Context) -> None:
     click.echo(f"recovered {recovered}, processed {len(outcomes)}: "
                + ", ".join(f"{s} {sum(1 for o in outcomes if o.status == s)}"
                            for s in sorted({o.status for o in outcomes})))
+
+
+def _add_write_commands() -> None:
+    from mailgate.cli.ticket_write import command, note, reply
+
+    for cmd in (note, reply, command):
+        ticket.add_command(cmd)
+
+
+_add_write_commands()

@@ -47,7 +47,8 @@ class CommandReport:
     def as_dict(self) -> dict[str, object]:
         return {"applied": [{"line": c.line, "result": r} for c, r in self.applied],
                 "refused": [{"line": c.line, "reason": r} for c, r in self.refused],
-                "unverified": self.unverified or None, "verified_by": self.verified_by or None}
+                "unverified": self.unverified or None, "verified_by": self.verified_by or None,
+                "help_requested": self.help_requested}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from mailgate.attachments import store_attachment
 from mailgate.core.changes import Change, CommandReport, Verdict
 from mailgate.core.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgate.db.models import Attachment, Message, Outbox, Person, Ticket
+from mailgate.db.transaction import write_transaction
 from mailgate.history import record_change, set_status
 from mailgate.lifecycle.merge import final_ticket
 from mailgate.mailer import ticket_references
@@ -64,6 +65,13 @@ class TicketService:
 
     def _act(self, ticket_id: int, address: str, text: str, *, source: str, commands: bool = False,
              internal: bool = False, attachments: Sequence[NewAttachment] = ()) -> Receipt:
+        """One transaction: the message, its history and its mails commit together."""
+        with write_transaction():
+            return self._act_in_transaction(ticket_id, address, text, source=source, commands=commands,
+                                            internal=internal, attachments=attachments)
+
+    def _act_in_transaction(self, ticket_id: int, address: str, text: str, *, source: str, commands: bool,
+                            internal: bool, attachments: Sequence[NewAttachment]) -> Receipt:
         env = self.env
         ticket = self.ticket(ticket_id)
         actor = person_for(address)
