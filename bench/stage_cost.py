@@ -51,6 +51,7 @@ class _TimedStage:
 def one_run(folder: Path, gw: Path) -> dict:
     import peewee as pw
 
+    import mailgate.batch as batch
     import mailgate.pipeline as pipeline
     import mailgate.spool as spool_mod
     from mailgate.app import build_env
@@ -78,7 +79,7 @@ def one_run(folder: Path, gw: Path) -> dict:
 
     pipeline.PURE_STAGES = tuple(_TimedStage(s, spent) for s in saved[0])
     pipeline.DB_STAGES = tuple(_TimedStage(s, spent) for s in saved[1])
-    pipeline.precheck = timed(saved[2], "precheck", spent)
+    pipeline.precheck = batch.precheck = timed(saved[2], "precheck", spent)
     spool_mod.Spool.accept_claimed = timed(saved[3], "spool write", spent)
     pw.Database.execute_sql = counting
     try:
@@ -88,6 +89,7 @@ def one_run(folder: Path, gw: Path) -> dict:
     finally:
         (pipeline.PURE_STAGES, pipeline.DB_STAGES, pipeline.precheck, spool_mod.Spool.accept_claimed,
          pw.Database.execute_sql) = saved
+        batch.precheck = saved[2]
     n = len(messages)
     per = {k: round(v / n * 1000, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])}
     per["other"] = round((total - sum(spent.values())) / n * 1000, 3)
