@@ -41,6 +41,9 @@ port = {smtp_port}
 [listen.lmtp]
 enabled = false
 
+[listen.http]
+port = 0
+
 [[queue]]
 name = "general"
 address = "helpdesk@example.com"

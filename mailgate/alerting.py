@@ -9,10 +9,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mailgate.access.links import attachment_url
 from mailgate.clean import REPLY_MARKER
 from mailgate.core.changes import Change
 from mailgate.db.models import Outbox, Person, Ticket
-from mailgate.mailer import queue_mail
+from mailgate.mailer import links_on, queue_mail
 from mailgate.nosy import alert_recipients
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class News:
     changes: Sequence[Change] = ()
     created: bool = False  # the ticket is new
     in_reply_to: str | None = None  # the Message-ID of the message the news is about
-    listed: Sequence[tuple[str, int]] = ()  # attachments too large to attach: (name, size)
+    listed: Sequence[tuple[str, int, int]] = ()  # attachments too large to attach: (name, size, id)
     attached: Sequence[Attached] = field(default=())
     # "Alice via Helpdesk": mail appears to come from the person who made the change
     from_person: bool = True
@@ -46,11 +47,22 @@ def send_alert(env: Env, ticket: Ticket, recipient: Person, news: News, *, text:
         html_template="alert.html.j2" if html else None,
         context={"author": news.author, "author_name": news.author_name, "text": text,
                  "changes": list(news.changes), "created": news.created, "internal": internal,
-                 "listed": list(news.listed), "attached": [a[0] for a in news.attached], "marker": REPLY_MARKER},
+                 "listed": _listed(env, ticket, recipient, news.listed),
+                 "attached": [a[0] for a in news.attached], "marker": REPLY_MARKER},
         from_name=f"{news.author_name} via {gateway}" if news.from_person else None,
         in_reply_to=news.in_reply_to, references=references, originator=originator,
         attachments=news.attached if text.strip() else (),
     )
+
+
+def _listed(env: Env, ticket: Ticket, recipient: Person, listed: Sequence[tuple[str, int, int]]
+            ) -> list[tuple[str, int, str]]:
+    """(name, size, this recipient's download link or "") for files too large to attach."""
+    s = env.settings
+    on = links_on(env)
+    return [(name, size, attachment_url(s.web_base_url, s.gateway.secret, ticket.id, att_id, recipient.id,
+                                        env.now(), s.web.ticket_link_days) if on else "")
+            for name, size, att_id in listed]
 
 
 def tell_nosy(env: Env, ticket: Ticket, changes: Sequence[Change], text: str = "",

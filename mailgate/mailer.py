@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mailgate.access.links import ticket_url
 from mailgate.db import fastsql
 from mailgate.db.models import Message, Outbox, Person, Ticket
 from mailgate.outgoing import compose, new_message_id
@@ -32,6 +33,19 @@ def ticket_references(ticket: Ticket) -> list[str]:
         f" ORDER BY {s.c(Message.id)} DESC LIMIT 8"), [ticket.id])
     ids = [ticket.root_message_id] + [r[0] for r in reversed(recent)]
     return [i for i in dict.fromkeys(ids) if i]
+
+
+def links_on(env: Env) -> bool:
+    settings = env.settings
+    return settings.web.links_in_mail and settings.listen.http.enabled
+
+
+def ticket_link(env: Env, ticket: Ticket, recipient: Person | str) -> str:
+    """The recipient's own link to the ticket's page ("" when links in mail are off)."""
+    if not links_on(env) or not isinstance(recipient, Person):
+        return ""
+    s = env.settings
+    return ticket_url(s.web_base_url, s.gateway.secret, ticket.id, recipient.id, env.now(), s.web.ticket_link_days)
 
 
 def _headers(env: Env, auto_submitted: str, ticket: Ticket | None, originator: str) -> dict[str, str]:
@@ -75,6 +89,7 @@ def queue_mail(
     values = dict(gateway=settings.gateway, recipient=recipient, **context)
     if ticket is not None:
         values["ticket"] = ticket
+        values["ticket_link"] = ticket_link(env, ticket, recipient)
         sender = ticket.queue.address
         subject = tagged_subject(ticket.id, ticket.subject, settings.gateway.subject_tag)
     sender = sender or settings.gateway.address

@@ -42,7 +42,7 @@ def message_dict(m: Message) -> dict[str, Any]:
         "quoted": m.quoted, "signature": m.signature, "thread_signal": m.thread_signal,
         "auto_class": m.auto_class, "internal": bool(m.internal),
         "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "content_id": a.content_id or None}
             for a in Attachment.select().where(Attachment.message == m).order_by(Attachment.id)
         ],

@@ -22,11 +22,13 @@ from mailgate.config.sections import (
     DEFAULT_CONFIG_NAME,
     ROLES,
     AlertSettings,
+    ApiSettings,
     CalendarSettings,
     CleanSettings,
     CommandSettings,
     DaemonSettings,
     GatewaySettings,
+    HttpListenSettings,
     ImapSettings,
     LifecycleSettings,
     ListenSettings,
@@ -42,6 +44,7 @@ from mailgate.config.sections import (
     SmtpListenSettings,
     StoreSettings,
     ThreadingSettings,
+    WebSettings,
 )
 
 # config_path lives outside this package so the MTA pipe can find the file without it
@@ -62,6 +65,7 @@ _LISTS["imap"] = ("imap", ImapSettings)
 _SECTIONS.update(commands=CommandSettings, alerts=AlertSettings, outbox=OutboxSettings)
 _LISTS["permission"] = ("permissions", PermissionSettings)
 _SECTIONS["monitoring"] = MonitoringSettings
+_SECTIONS.update(web=WebSettings, api=ApiSettings)  # issue 13
 _SECTIONS.update(lifecycle=LifecycleSettings, calendar=CalendarSettings)  # issue 7
 _LISTS["sla"] = ("sla", SlaSettings)
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
@@ -114,11 +118,13 @@ __all__ = [
     "DEFAULT_CONFIG_NAME",
     "ROLES",
     "AlertSettings",
+    "ApiSettings",
     "CalendarSettings",
     "CleanSettings",
     "CommandSettings",
     "DaemonSettings",
     "GatewaySettings",
+    "HttpListenSettings",
     "ImapSettings",
     "LifecycleSettings",
     "ListenSettings",
@@ -134,6 +140,7 @@ __all__ = [
     "SmtpListenSettings",
     "StoreSettings",
     "ThreadingSettings",
+    "WebSettings",
     "config_path",
     "load_settings",
     "parse_settings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mailgate.config.lifecycle import check_lifecycle
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
+from mailgate.config.web_checks import check_web
 from mailgate.core.changes import COMMAND_NAMES
 from mailgate.core.errors import ConfigError
 from mailgate.core.statuses import SETTABLE
@@ -43,6 +44,7 @@ def check_settings(s: Settings) -> None:
     _check_commands(s, names)
     _check_monitoring(s)
     check_lifecycle(s, names)
+    check_web(s)
 
 
 def _check_threading(s: Settings) -> None:

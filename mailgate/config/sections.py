@@ -111,9 +111,45 @@ class LmtpListenSettings(SmtpListenSettings):
 
 
 @dataclass(frozen=True)
+class HttpListenSettings:
+    """The API and the web desk ([listen.http]), served by `mailgate serve` or `mailgate web`."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8025
+    max_body_size: int = 32 * 1024 * 1024  # larger requests get 413
+    # proxies whose X-Forwarded-For/-Proto are believed (the client address for sign-in
+    # records, https for the cookie's Secure flag); empty: none
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ListenSettings:
     smtp: SmtpListenSettings = field(default_factory=SmtpListenSettings)
     lmtp: LmtpListenSettings = field(default_factory=LmtpListenSettings)
+    http: HttpListenSettings = field(default_factory=HttpListenSettings)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Sign-in, sessions and the links in mail ([web])."""
+
+    # the address people reach the web desk at (links in mail); "" = http://host:port of
+    # [listen.http]
+    base_url: str = ""
+    login_link_minutes: float = 15.0  # a mailed sign-in link works this long, once
+    session_days: float = 14.0  # a session ends after this long (or when ended by hand)
+    ticket_link_days: float = 30.0  # a mail's link to its ticket works this long
+    links_in_mail: bool = True  # acknowledgements and alerts carry a link to the ticket's page
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The HTTP API ([api])."""
+
+    rate_limit: int = 600  # requests per token and minute (per node); 0 = no limit
+    page_size: int = 50  # tickets per page of GET /api/v1/tickets unless ?limit= says
+    max_page_size: int = 500
 
 
 @dataclass(frozen=True)
@@ -269,6 +305,8 @@ class Settings:
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     sla: tuple[SlaSettings, ...] = ()
+    web: WebSettings = field(default_factory=WebSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     templates: str = "templates"
     rules: str = "rules"
 
@@ -309,6 +347,15 @@ class Settings:
     def queue_for_address(self, address: str) -> QueueSettings | None:
         address = address.lower()
         return next((q for q in self.queues if q.address.lower() == address), None)
+
+    @property
+    def web_base_url(self) -> str:
+        """Where people reach the web desk: [web] base_url, else [listen.http]'s address."""
+        if self.web.base_url:
+            return self.web.base_url.rstrip("/")
+        h = self.listen.http
+        host = "127.0.0.1" if h.host in ("", "0.0.0.0", "::") else h.host
+        return f"http://{host}:{h.port}"
 
     def person(self, address: str) -> PersonSettings | None:
         address = address.lower()

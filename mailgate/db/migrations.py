@@ -98,6 +98,13 @@ def _v10_event_source(db: pw.Database) -> None:
         apply_ops(migrator.add_column(table, "source", pw.CharField(default="")))
 
 
+def _v11_access(db: pw.Database) -> None:
+    """API tokens, sign-in links, web sessions and idempotent requests (issue 13)."""
+    from mailgate.db.access_models import ACCESS_MODELS
+
+    db.create_tables(ACCESS_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -108,6 +115,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (7, _v7_lifecycle),
     (8, _v8_outbox_recipient),
     (10, _v10_event_source),
+    (11, _v11_access),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)

@@ -103,11 +103,11 @@ def alerts(env: Env, act: Act, references: list[str]) -> None:
                    references=references, originator=author if staff else "", html=settings.alerts.html)
 
 
-def _attachments(env: Env, act: Act) -> tuple[list[Attached], list[tuple[str, int]]]:
-    """Small files go along; larger ones are listed by name and size."""
+def _attachments(env: Env, act: Act) -> tuple[list[Attached], list[tuple[str, int, int]]]:
+    """Small files go along; larger ones are listed by name and size (with a link)."""
     limit = env.settings.alerts.attach_max_bytes
     attached: list[Attached] = []
-    listed: list[tuple[str, int]] = []
+    listed: list[tuple[str, int, int]] = []
     if not act.has_attachments or act.message is None:
         return attached, listed  # no Attachment rows: no query (most mail)
     for a in Attachment.select().where(Attachment.message == act.message.id).order_by(Attachment.id):
@@ -115,7 +115,7 @@ def _attachments(env: Env, act: Act) -> tuple[list[Attached], list[tuple[str, in
         if a.size <= limit and path.exists():
             attached.append((a.filename, a.content_type, path.read_bytes()))
         else:
-            listed.append((a.filename or "(unnamed)", a.size))
+            listed.append((a.filename or "(unnamed)", a.size, a.id))
     return attached, listed
 
 

@@ -22,6 +22,7 @@ from mailgate.tickets.changes import reopen_on_reply, set_field, wake
 from mailgate.tickets.commands import run_commands
 from mailgate.tickets.follow_up import follow_merge, tell_parent, wake_for_requester
 from mailgate.tickets.notify import notify
+from mailgate.tickets.opening import OpenRequest, open_ticket
 
 if TYPE_CHECKING:
     from mailgate.env import Env
@@ -54,6 +55,12 @@ class TicketService:
             raise Forbidden(f"{actor} is not staff: only technicians and admins write internal notes")
         return self._act(ticket_id, actor, text, source=source, internal=True, attachments=attachments)
 
+    def open(self, request: OpenRequest) -> Receipt:
+        """A new ticket for a requester (the API's POST /tickets): acknowledged to the
+        requester and alerted to the queue's watchers, as a new ticket by mail is."""
+        with write_transaction():
+            return open_ticket(self, request)
+
     def ticket(self, ticket_id: int) -> Ticket:
         """The ticket a front door names, after merges; refused when it is read-only."""
         ticket = Ticket.get_or_none(Ticket.id == final_ticket(ticket_id))
@@ -79,7 +86,7 @@ class TicketService:
             raise Invalid("nothing to add: the text is empty")
         references = ticket_references(ticket)  # before the act's own mails join the thread
         first_outbox = Outbox.select(Outbox.id).order_by(Outbox.id.desc()).scalar() or 0
-        message = self._store(ticket, actor, text, source, internal, attachments)
+        message = self.store_message(ticket, actor, text, source, internal, attachments)
         act = Act(ticket=ticket, actor=actor, source=source, author=actor.address, author_name=actor.name,
                   text=text, message=message, message_id=message.message_id,
                   verdict=Verdict(True, VERIFIED_BY.get(source, source)), commands=commands,
@@ -94,8 +101,9 @@ class TicketService:
                        report=act.report or CommandReport(verified_by=act.verdict.how if act.verdict else ""),
                        changes=tuple(act.changes), outbox=tuple(o.id for o in queued))
 
-    def _store(self, ticket: Ticket, actor: Person, text: str, source: str, internal: bool,
-               attachments: Sequence[NewAttachment]) -> Message:
+    def store_message(self, ticket: Ticket, actor: Person, text: str, source: str, internal: bool,
+                      attachments: Sequence[NewAttachment]) -> Message:
+        """A message written through a front door, stored as a mail would be."""
         now = self.env.now()
         domain = ticket.queue.address.partition("@")[2]
         row = Message.create(

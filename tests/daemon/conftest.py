@@ -130,6 +130,9 @@ hostname = "mx.test"
 enabled = true
 port = {lmtp_port}
 hostname = "mx.test"
+
+[listen.http]
+port = 0
 """ + extra
 
 

@@ -3,6 +3,7 @@ threads back through its signed reply address alone."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mailgate.outgoing import id_headers_ok
@@ -136,6 +137,9 @@ def test_small_attachments_go_along_large_ones_are_listed(tmp_path: Path) -> Non
         files = {p.get_filename(): p.get_content().strip() for p in alert.iter_attachments()}
         assert files == {"small.log": "tiny log"}
         text = body_text(alert)
-        assert "small.log (attached)" in text and "big.bin (2100 bytes, kept on the ticket; too large to attach)" in text
+        # a file too large to attach comes as the recipient's own signed link (issue 13)
+        assert "small.log (attached)" in text
+        assert re.search(r"big\.bin \(2100 bytes, too large to attach\): http://127\.0\.0\.1:8025/t/1/attachments/\d+"
+                         r"\?k=\d+\.\d+\.\S+", text), text
         html = alert.get_body(preferencelist=("html",))
         assert html is not None and "Logs attached." in html.get_content()

@@ -1,0 +1,55 @@
+"""The HTTP application: the API under /api/v1 (its OpenAPI spec and interactive docs
+there too), the sign-in pages, error handlers and security headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from mailgate.http import api_misc, api_tickets, problems, signin
+from mailgate.http.middleware import BodyLimit, SecurityHeaders
+from mailgate.http.services import HttpServices
+
+STATIC = Path(__file__).resolve().parent / "static"
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mailgate API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/api/v1/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/v1/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>"""
+DESCRIPTION = """The same tickets as email, through the same commands, permissions, history and
+alert mails. Authenticate with `Authorization: Bearer <token>` (`mailgate token create
+ADDRESS`). Errors are RFC 9457 problem documents. A POST with an `Idempotency-Key` header
+is done once: a retry gets the first answer. See docs/api.md."""
+
+
+def create_app(services: HttpServices) -> FastAPI:
+    app = FastAPI(title="mailgate", version="1", description=DESCRIPTION, openapi_url="/api/v1/openapi.json",
+                  docs_url=None, redoc_url=None)
+    app.state.services = services
+    problems.install(app)
+    app.include_router(api_tickets.router, prefix="/api/v1")
+    app.include_router(api_misc.router, prefix="/api/v1")
+    app.include_router(signin.router)
+    _docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=services.settings.listen.http.max_body_size)
+    return app
+
+
+def _docs(app: FastAPI) -> None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:  # the interactive page needs its assets; the spec is there without them
+        return
+    app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return HTMLResponse(DOCS_PAGE, headers={"Content-Security-Policy": DOCS_CSP})

@@ -1,0 +1,77 @@
+"""Rendering the web pages (Jinja2 templates under templates/web/, autoescaped), their
+CSRF protection and the session cookie.
+
+CSRF: a signed-in page's forms carry the session's own token; the sign-in forms (before a
+session exists) carry a random token that must also be in a cookie (double submit). Every
+POST from a page is checked; a request without the token gets 403."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from mailgate.http.auth import SESSION_COOKIE, Caller, services_of
+from mailgate.http.problems import Problem
+
+CSRF_COOKIE = "mailgate_csrf"
+
+
+def secure(request: Request) -> bool:
+    """The Secure flag for cookies: behind TLS (ours, or a trusted proxy's)."""
+    if request.url.scheme == "https" or services_of(request).settings.web_base_url.startswith("https:"):
+        return True
+    return _trusted(request) and request.headers.get("x-forwarded-proto", "") == "https"
+
+
+def _trusted(request: Request) -> bool:
+    peer = request.client.host if request.client else ""
+    proxies = services_of(request).settings.listen.http.trusted_proxies
+    try:
+        return any(ipaddress.ip_address(peer) in ipaddress.ip_network(p, strict=False) for p in proxies)
+    except ValueError:
+        return False
+
+
+def client_address(request: Request) -> str:
+    peer = request.client.host if request.client else ""
+    if _trusted(request):
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        return forwarded or peer
+    return peer
+
+
+def render(request: Request, template: str, *, me: Caller | None = None, status: int = 200,
+           csrf: str = "", **context: Any) -> HTMLResponse:
+    services = services_of(request)
+    fresh = ""
+    if not csrf:
+        csrf = me.csrf if me else request.cookies.get(CSRF_COOKIE, "")
+        if not csrf:
+            csrf = fresh = secrets.token_urlsafe(24)
+    body = services.env.templates.get_template(template).render(
+        gateway=services.settings.gateway, me=me, csrf=csrf, request=request, **context)
+    response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=secure(request), path="/")
+    return response
+
+
+async def form_of(request: Request, me: Caller | None = None) -> dict[str, str]:
+    """The posted form, after the CSRF check."""
+    form = await request.form()
+    sent = str(form.get("csrf", ""))
+    expected = me.csrf if me else request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise Problem(403, "the form's security token is missing or old: reload the page and try again",
+                      slug="csrf")
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+def set_session(response: RedirectResponse, request: Request, value: str, days: float) -> None:
+    response.set_cookie(SESSION_COOKIE, value, max_age=int(days * 86400), httponly=True, samesite="lax",
+                        secure=secure(request), path="/")

@@ -1,0 +1,75 @@
+"""What the HTTP routes need: the Env, a writer and readers for the database, the rate
+limiter. Writes go to the one writer thread (the daemon's database thread when served by
+`mailgate serve`, so SQLite keeps one writer); reads go to a few reader threads with their
+own connections (SQLite's WAL lets them read while the writer writes), so a page never
+waits for a group commit of incoming mail."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from mailgate.env import Env
+
+T = TypeVar("T")
+READERS = 4
+
+
+class Readers:
+    """A few threads for read-only database work; peewee gives each its own connection."""
+
+    def __init__(self, threads: int = READERS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="mailgate-http-read")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RateLimiter:
+    """Requests per token and minute, in fixed windows, kept by this node. Thread safe."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}  # key -> (window start, count)
+
+    def take(self, key: str, now: float | None = None) -> tuple[bool, int, int]:
+        """(allowed, remaining, seconds until the window resets)."""
+        now = time.time() if now is None else now
+        start = int(now // 60 * 60)
+        with self._lock:
+            window, count = self._windows.get(key, (start, 0))
+            if window != start:
+                window, count = start, 0
+                if len(self._windows) > 100_000:  # forget old windows rather than grow forever
+                    self._windows = {k: v for k, v in self._windows.items() if v[0] == start}
+            allowed = count < self.per_minute
+            if allowed:
+                count += 1
+            self._windows[key] = (window, count)
+        return allowed, max(0, self.per_minute - count), max(1, math.ceil(window + 60 - now))
+
+
+@dataclass
+class HttpServices:
+    env: Env
+    write: Callable[..., Awaitable[Any]]  # run fn(*args) in the writer thread
+    read: Callable[..., Awaitable[Any]]  # run fn(*args) in a reader thread
+    limiter: RateLimiter
+    # the address mails and pages link to (the configured [web] base_url, or where we listen)
+    base_url: str = ""
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    tokens_touched: dict[int, float] = field(default_factory=dict)  # token id -> when last_used_at was written
+
+    @property
+    def settings(self) -> Any:
+        return self.env.settings
