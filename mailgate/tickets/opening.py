@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING
 from mailgate.core.changes import CommandReport, Verdict
 from mailgate.core.errors import Invalid
 from mailgate.db.models import Outbox, Queue, Ticket
+from mailgate.history import record_change
 from mailgate.nosy import insert_nosy, is_own_address
 from mailgate.people import person_for
 from mailgate.subject import clean_subject
 from mailgate.tickets.act import Act, Receipt
-from mailgate.tickets.notify import alerts
+from mailgate.tickets.notify import alerts, notify
+from mailgate.tickets.store import store_message
 
 if TYPE_CHECKING:
-    from mailgate.tickets.service import TicketService
+    from mailgate.env import Env
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,7 @@ class OpenRequest:
     attachments: Sequence[tuple[str, str, bytes]] = ()
 
 
-def open_ticket(service: TicketService, req: OpenRequest) -> Receipt:
-    env = service.env
+def open_ticket(env: Env, req: OpenRequest) -> Receipt:
     settings = env.settings
     queue = settings.queue_named(req.queue) if req.queue else settings.queues[0]
     if queue is None:
@@ -51,17 +52,18 @@ def open_ticket(service: TicketService, req: OpenRequest) -> Receipt:
     now = env.now()
     ticket = Ticket.create(queue=Queue.named(queue.name, queue.address), subject=subject, status="new",
                            priority=queue.default_priority, requester=requester, created_at=now, updated_at=now)
-    message = service.store_message(ticket, actor, req.text, req.source, False, req.attachments)
+    message = store_message(env, ticket, actor, req.text, req.source, False, req.attachments)
     ticket.root_message_id = message.message_id
     ticket.save()
-    service.record(ticket, "created", None, ticket.subject, actor=actor.address, source=req.source, message=message)
+    record_change(env, ticket, "created", None, ticket.subject, actor=actor.address, source=req.source,
+                  message=message)
     insert_nosy(ticket.id, requester.id)
     act = Act(ticket=ticket, actor=actor, source=req.source, author=actor.address, author_name=actor.name,
               text=req.text, message=message, message_id=message.message_id,
               verdict=Verdict(True, req.source), commands=False, created=True,
               has_attachments=bool(req.attachments))
     if req.acknowledge:
-        service.notify(act, [])
+        notify(env, act, [])
     else:
         alerts(env, act, [])
     queued = Outbox.select(Outbox.id).where(Outbox.id > first_outbox).order_by(Outbox.id)

@@ -7,15 +7,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailgate.alerting import tell_nosy
-from mailgate.attachments import store_attachment
 from mailgate.core.changes import Change, CommandReport, Verdict
 from mailgate.core.errors import Conflict, Forbidden, Invalid, NotFound
-from mailgate.db.models import Attachment, Message, Outbox, Person, Ticket
+from mailgate.db.models import Message, Outbox, Person, Ticket
 from mailgate.db.transaction import write_transaction
 from mailgate.history import record_change, set_status
 from mailgate.lifecycle.merge import final_ticket
 from mailgate.mailer import ticket_references
-from mailgate.outgoing import new_message_id
 from mailgate.people import is_staff, person_for
 from mailgate.tickets.act import Act, Receipt
 from mailgate.tickets.changes import reopen_on_reply, set_field, wake
@@ -23,11 +21,11 @@ from mailgate.tickets.commands import run_commands
 from mailgate.tickets.follow_up import follow_merge, tell_parent, wake_for_requester
 from mailgate.tickets.notify import notify
 from mailgate.tickets.opening import OpenRequest, open_ticket
+from mailgate.tickets.store import NewAttachment, store_message
 
 if TYPE_CHECKING:
     from mailgate.env import Env
 
-NewAttachment = tuple[str, str, bytes]  # file name, content type, bytes
 # how a front door proved who acts (the mail door's proofs are in mailgate.verify)
 VERIFIED_BY = {"cli": "cli", "api": "api-token", "web": "session"}
 
@@ -59,7 +57,7 @@ class TicketService:
         """A new ticket for a requester (the API's POST /tickets): acknowledged to the
         requester and alerted to the queue's watchers, as a new ticket by mail is."""
         with write_transaction():
-            return open_ticket(self, request)
+            return open_ticket(self.env, request)
 
     def ticket(self, ticket_id: int) -> Ticket:
         """The ticket a front door names, after merges; refused when it is read-only."""
@@ -103,18 +101,7 @@ class TicketService:
 
     def store_message(self, ticket: Ticket, actor: Person, text: str, source: str, internal: bool,
                       attachments: Sequence[NewAttachment]) -> Message:
-        """A message written through a front door, stored as a mail would be."""
-        now = self.env.now()
-        domain = ticket.queue.address.partition("@")[2]
-        row = Message.create(
-            ticket=ticket, message_id=new_message_id(domain, ticket.id), direction="in", sender=actor.address,
-            sender_name=actor.name, subject=ticket.subject, body=text, internal=internal, source=source,
-            thread_signal=source, date=now, created_at=now,
-        )
-        for name, content_type, payload in attachments:
-            sha = store_attachment(self.env.settings.attachments_dir, payload)
-            Attachment.create(message=row, filename=name, content_type=content_type, size=len(payload), sha256=sha)
-        return row
+        return store_message(self.env, ticket, actor, text, source, internal, attachments)
 
     # --- the steps (the mail pipeline's commands, lifecycle and notify stages) -------------
 
