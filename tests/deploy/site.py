@@ -153,9 +153,12 @@ class Site:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.dir), "PYTHONUNBUFFERED": "1"}
 
     def run(self, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([str(self.bin), "--config", str(self.config), *args], input=input,
-                              capture_output=True, timeout=120, user=USER, group=GROUP, extra_groups=[],
-                              env=self._env(), cwd=self.dir)
+        return self.run_argv([str(self.bin), "--config", str(self.config), *args], input=input)
+
+    def run_argv(self, argv: list[str], env: dict[str, str] | None = None,
+                 input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(argv, input=input, capture_output=True, timeout=120, user=USER, group=GROUP,
+                              extra_groups=[], env={**self._env(), **(env or {})}, cwd=self.dir)
 
     def json(self, *args: str) -> object:
         done = self.run(*args, "--json")
