@@ -56,6 +56,7 @@ backoff_max = 2.0
 
 [commands]
 trusted_authserv_ids = ["mx.example.com"]
+mx_strips_authentication_results = true   # authres.* of deploy/postfix, in the LMTP tests
 
 [daemon]
 grace_period = 5.0
