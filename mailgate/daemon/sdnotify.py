@@ -24,7 +24,8 @@ class Notifier:
         # "@name" is a socket in the abstract namespace (sd_notify(3))
         self.address = "\0" + address[1:] if address.startswith("@") else address
         self.watchdog_interval = watchdog_interval  # seconds between WATCHDOG=1, None = off
-        self.sock: socket.socket | None = None
+        # made now, not at the first send: the loop and the database thread both send
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) if address else None
         self.failed = False
 
     @classmethod
@@ -38,16 +39,10 @@ class Notifier:
             watchdog = int(usec) / 1e6 / 2  # ping twice per period, as sd_watchdog_enabled(3) advises
         return cls(address, watchdog if address else None)
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.address)
-
     def send(self, *fields: str) -> bool:
-        if not self.address:
+        if self.sock is None:
             return False
         try:
-            if self.sock is None:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
             self.sock.sendto("\n".join(fields).encode(), self.address)
         except OSError as exc:
             if not self.failed:  # once: a broken socket would otherwise log at every heartbeat
@@ -69,11 +64,6 @@ class Notifier:
 
     def status(self, text: str) -> bool:
         return self.send(f"STATUS={text}")
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
 
 
 async def watchdog_loop(notifier: Notifier, probe: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
