@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_STAMP := $(VENV)/.debs-installed
-# dovecot-imapd: a real IMAP server for IMAP tests; postgresql: a real server for the store tests
-DEB_PACKAGES := dovecot-imapd postgresql
+# dovecot-imapd: a real IMAP server for IMAP tests; postgresql: a real server for the store tests;
+# postfix: the MTA of the end-to-end tests (tests/deploy/), each test running its own instance
+DEB_PACKAGES := dovecot-imapd postgresql postfix
 
 .PHONY: run test venv debs lint demo clean-store
 
@@ -22,10 +23,16 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 
 venv: $(STAMP)
 
-# Debian packages the tests use (a real Dovecot for IMAP tests). Installed once per machine.
+# Debian packages the tests use. Installed once per machine.
+# Postfix is preseeded "No configuration": the package then writes no /etc/postfix/main.cf, and
+# without one neither its systemd unit (ConditionPathExists) nor its init script starts a
+# system Postfix, so installing it opens no port 25. A machine whose Postfix is already set up
+# keeps its configuration (the preseed only answers the question of a first install).
 $(DEB_STAMP): Makefile
-	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+			|| [ ! -x /usr/sbin/postfix ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		echo "postfix postfix/main_mailer_type select No configuration" | $$SUDO debconf-set-selections; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	fi
 	@mkdir -p $(VENV) && touch $(DEB_STAMP)

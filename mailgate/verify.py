@@ -35,7 +35,10 @@ def parse_authentication_results(value: str) -> tuple[str, list[tuple[str, str, 
     ('mx.example.com', [('dkim', 'pass', {'header.d': 'example.com'})])."""
     text = _COMMENT_RE.sub(" ", _COMMENT_RE.sub(" ", value))  # nested comments, two levels
     parts = [p.strip() for p in text.split(";")]
-    authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
+    authserv = parts[0].split()[0] if parts and parts[0].split() else ""
+    # lower-case ASCII only: str.lower() maps lookalikes onto ASCII ("\u212a" KELVIN SIGN -> "k"),
+    # and an MX that removes headers naming its own id compares bytes, so it lets those through
+    authserv = authserv.lower() if authserv.isascii() else authserv
     results = []
     for part in parts[1:]:
         tokens = part.split()

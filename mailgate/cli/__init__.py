@@ -26,6 +26,7 @@ LAZY_COMMANDS = {
     "person": "mailgate.cli.person:person",  # issue 7
     "rules": "mailgate.cli.rules:rules",  # issue 6
     "alerts": "mailgate.cli.rules:alerts",  # issue 6
+    "doctor": "mailgate.cli.doctor:doctor",  # issue 17
 }
 
 

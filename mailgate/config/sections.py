@@ -199,6 +199,9 @@ class CommandSettings:
     # authserv-ids (RFC 8601) of our own receiving servers; only the topmost such
     # Authentication-Results header is read, anything a sender wrote lower down is ignored
     trusted_authserv_ids: tuple[str, ...] = ()
+    # the operator's word that the MX removes incoming Authentication-Results headers (and adds
+    # its own): without it the ids above can be forged; `mailgate doctor` warns until it is set
+    mx_strips_authentication_results: bool = False
     # believe the From: header as it is: only for a closed internal relay
     trust_from_header: bool = False
     # the statuses a requester may set on their own ticket (resolve / reopen)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import faulthandler
 import logging
 import os
@@ -28,6 +29,7 @@ from mailgate.daemon.lmtp import GatewayLMTP
 from mailgate.daemon.preparer import Preparer, default_workers
 from mailgate.daemon.reload import DEFAULT_HOOKS, ReloadHook, reload_env
 from mailgate.daemon.scheduler import Job, Scheduler
+from mailgate.daemon.sdnotify import Notifier, watchdog_loop
 from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
@@ -55,6 +57,7 @@ class Daemon:
         self.env: Env | None = None
         self.worker: Worker | None = None
         self.scheduler: Scheduler | None = None
+        self.notify = Notifier.from_environ()  # systemd Type=notify; a no-op elsewhere
 
     def current_settings(self) -> Settings:
         return self.env.settings if self.env is not None else self.settings
@@ -91,8 +94,11 @@ class Daemon:
                 try:
                     server = await asyncio.get_running_loop().create_server(factory, listen.host, listen.port)
                 except OSError as exc:
-                    raise ConfigError(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: "
-                                      f"{exc.strerror or exc}") from None
+                    # a port still held (the previous daemon exiting) is worth a retry: exit 75
+                    # and systemd restarts after RestartSec; anything else is the config's fault
+                    error = TransientError if exc.errno == errno.EADDRINUSE else ConfigError
+                    reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's text names the address twice
+                    raise error(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: {reason}") from None
                 where = f"{listen.host}:{server.sockets[0].getsockname()[1]}"
             self.servers.append(server)
             log.info("%s listening on %s", kind.upper(), where, extra={"stage": "startup"})
@@ -108,7 +114,11 @@ class Daemon:
             self.supervise(f"imap:{account.name}", lambda f=fetcher: f.run(self.stop))
         sender = OutboxSender(env)
         self.supervise("outbox", lambda: sender.run(self.stop))
+        if self.notify.watchdog_interval:
+            self.supervise("watchdog", lambda: watchdog_loop(self.notify, lambda: self.db.run(int), self.stop))
         log.info("mailgate daemon running (pid %d)", os.getpid(), extra={"stage": "startup"})
+        # the listeners are bound and listening: a connection made from now on is served
+        self.notify.ready(f"running; {len(self.servers)} listener(s), backlog {backlog}")
 
     def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         async def run() -> None:
@@ -144,7 +154,9 @@ class Daemon:
         processed = self.worker.processed if self.worker else 0
         DaemonState.update(heartbeat_at=utcnow(), processed=processed, pid=os.getpid()).where(
             DaemonState.node == self.node).execute()
-        return f"spool backlog {self.spool.backlog()}, processed {processed}, sessions {len(self.sessions.open)}"
+        text = f"spool backlog {self.spool.backlog()}, processed {processed}, sessions {len(self.sessions.open)}"
+        self.notify.status(text)
+        return text
 
     def _stopped(self) -> None:
         DaemonState.update(stopped_at=utcnow()).where(DaemonState.node == self.node).execute()
@@ -156,17 +168,21 @@ class Daemon:
 
     async def reload(self) -> None:
         assert self.env is not None
+        self.notify.reloading()
         try:
             await self.db.run(reload_env, self.env, self.config_path, self.reload_hooks())
         except ConfigError as exc:
             log.error("reload failed, keeping the running configuration: %s", exc,
                       extra={"stage": "reload", "outcome": "rejected"})
+            self.notify.ready(f"running; reload failed: {exc}")
             return
         except Exception:  # noqa: BLE001
             log.exception("reload failed, keeping the running configuration",
                           extra={"stage": "reload", "outcome": "rejected"})
+            self.notify.ready("running; reload failed (see the log)")
             return
         log.info("configuration reloaded from %s", self.config_path, extra={"stage": "reload", "outcome": "ok"})
+        self.notify.ready("running; configuration reloaded")
 
     def install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -180,6 +196,7 @@ class Daemon:
         if not self.stop.is_set():
             log.info("%s: stopping (grace period %gs)", name, self.settings.daemon.grace_period,
                      extra={"stage": "shutdown"})
+            self.notify.stopping()
         self.stop.set()
 
     # --- shutdown ----------------------------------------------------------------------------

@@ -101,3 +101,13 @@ def test_documented_defaults_load(tmp_path: Path) -> None:
     settings = load_settings(ROOT / "mailgate.toml")
     assert settings.commands == CommandSettings()
     assert settings.outbox.max_attempts == 8 and settings.alerts.attach_max_bytes == 1024 * 1024
+
+
+def test_a_lookalike_authserv_id_in_non_ascii_letters_is_not_trusted() -> None:
+    # "\u212a" (KELVIN SIGN) lower-cases to "k": an MX that strips its own id by byte
+    # comparison lets this header through, so it must not match "mx.kernel.example"
+    kernel = CommandSettings(trusted_authserv_ids=("mx.kernel.example",))
+    forged = parsed("Authentication-Results: mx.\u212aernel.example; dmarc=pass header.from=example.com")
+    assert not verify_sender(forged, 1, None, kernel).verified
+    genuine = parsed("Authentication-Results: MX.KERNEL.example; dmarc=pass header.from=example.com")
+    assert verify_sender(genuine, 1, None, kernel).verified
