@@ -37,10 +37,10 @@ def ticket_summary(t: Ticket) -> dict[str, Any]:
 
 def message_dict(m: Message) -> dict[str, Any]:
     return {
-        "message_id": m.message_id, "direction": m.direction, "from": m.sender,
+        "id": m.id, "message_id": m.message_id, "direction": m.direction, "from": m.sender,
         "to": m.recipients or [], "date": _iso(m.date), "subject": m.subject, "body": m.body,
         "quoted": m.quoted, "signature": m.signature, "thread_signal": m.thread_signal,
-        "auto_class": m.auto_class, "internal": bool(m.internal),
+        "auto_class": m.auto_class, "internal": bool(m.internal), "has_html": bool(m.html),
         "attachments": [
             {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "content_id": a.content_id or None}

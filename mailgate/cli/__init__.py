@@ -26,6 +26,9 @@ LAZY_COMMANDS = {
     "person": "mailgate.cli.person:person",  # issue 7
     "rules": "mailgate.cli.rules:rules",  # issue 6
     "alerts": "mailgate.cli.rules:alerts",  # issue 6
+    "token": "mailgate.cli.tokens:token",  # issue 13
+    "login-link": "mailgate.cli.tokens:login_link",
+    "web": "mailgate.cli.web:web",
     "doctor": "mailgate.cli.doctor:doctor",  # issue 17
 }
 

@@ -34,6 +34,7 @@ from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
 from mailgate.env import Env, utc_clock
+from mailgate.http.server import HttpServer, http_server
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
 from mailgate.stages.rules import load_rules_into_env
@@ -57,6 +58,7 @@ class Daemon:
         self.env: Env | None = None
         self.worker: Worker | None = None
         self.scheduler: Scheduler | None = None
+        self.http: HttpServer | None = None
         self.notify = Notifier.from_environ()  # systemd Type=notify; a no-op elsewhere
 
     def current_settings(self) -> Settings:
@@ -102,6 +104,11 @@ class Daemon:
                 where = f"{listen.host}:{server.sockets[0].getsockname()[1]}"
             self.servers.append(server)
             log.info("%s listening on %s", kind.upper(), where, extra={"stage": "startup"})
+        self.http = http_server(env, self.db.run)
+        if self.http is not None:
+            self.supervise("http", self.http.serve)
+            log.info("HTTP listening on %s (web desk and API: %s)", self.http.address, s.web_base_url,
+                     extra={"stage": "startup"})
         self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
         self.scheduler = Scheduler(self.db, utc_clock)
         self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
@@ -207,6 +214,8 @@ class Daemon:
         retried at the next start: nothing is lost)."""
         deadline = time.monotonic() + self.settings.daemon.grace_period
         self.stop.set()
+        if self.http is not None:
+            self.http.stop()  # answers in progress finish; no new connections
         for server in self.servers:
             server.close()
         for path in self.unix_sockets:
@@ -227,6 +236,12 @@ class Daemon:
                 log.warning("grace period over %s; exiting anyway (the spool keeps everything for the next start)",
                             "with a message in hand" if in_hand else "while the worker was starting",
                             extra={"stage": "shutdown", "outcome": "deferred"})
+        http = self.tasks.get("http")
+        if http is not None and not http.done():  # let uvicorn finish the answers it is writing
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(http), max(0.5, min(3.0, deadline - time.monotonic())))
+        if self.http is not None:
+            self.http.close()
         others = [t for name, t in self.tasks.items() if name != "worker" and not t.done()]
         for task in others:
             task.cancel()

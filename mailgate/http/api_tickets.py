@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from mailgate.access.visibility import staff_queues, view_of
 from mailgate.core.statuses import STATUSES
@@ -17,6 +17,7 @@ from mailgate.http.auth import Caller, api_caller, services_of
 from mailgate.http.downloads import download_headers
 from mailgate.http.idempotency import HEADER, check_key, fingerprint, run_once
 from mailgate.http.problems import Problem
+from mailgate.http.reads import MAX_ID
 from mailgate.http.schemas import (
     CommandsIn,
     NoteIn,
@@ -34,6 +35,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=PROBLEMS)
 CallerDep = Annotated[Caller, Depends(api_caller)]
+# row ids: PostgreSQL's serial columns hold up to 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 KeyHeader = Annotated[str | None, Header(alias=HEADER, description="makes a retried POST a no-op")]
 
 
@@ -64,7 +67,7 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket: the `ticket show --json` contract")
-async def get_ticket(request: Request, caller: CallerDep, ticket_id: int) -> dict[str, Any]:
+async def get_ticket(request: Request, caller: CallerDep, ticket_id: Id) -> dict[str, Any]:
     services = services_of(request)
     data = await services.read(reads.ticket_view, services.settings, caller, ticket_id)
     if data is None:
@@ -74,7 +77,7 @@ async def get_ticket(request: Request, caller: CallerDep, ticket_id: int) -> dic
 
 @router.get("/{ticket_id}/attachments/{attachment_id}", summary="An attachment's bytes",
             response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
-async def get_attachment(request: Request, caller: CallerDep, ticket_id: int, attachment_id: int) -> Response:
+async def get_attachment(request: Request, caller: CallerDep, ticket_id: Id, attachment_id: Id) -> Response:
     services = services_of(request)
     found = await services.read(reads.attachment_file, services.settings, caller, ticket_id, attachment_id)
     if found is None or not found[0].exists():
@@ -82,6 +85,21 @@ async def get_attachment(request: Request, caller: CallerDep, ticket_id: int, at
     path, filename, content_type = found
     media, headers = download_headers(filename, content_type)
     return FileResponse(path, media_type=media, headers=headers)
+
+
+# a stored HTML part: sanitized when stored (nh3), and shown under a policy that runs
+# nothing, loads nothing remote (tracking pixels) and cannot frame or navigate us
+HTML_CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+
+
+@router.get("/{ticket_id}/messages/{message_id}/html", summary="A message's HTML part, sanitized",
+            response_class=HTMLResponse, responses={200: {"content": {"text/html": {}}}})
+async def get_message_html(request: Request, caller: CallerDep, ticket_id: Id, message_id: Id) -> Response:
+    services = services_of(request)
+    html = await services.read(reads.message_html, services.settings, caller, ticket_id, message_id)
+    if html is None:
+        raise Problem(404, f"ticket #{ticket_id} has no HTML message {message_id} you may see")
+    return HTMLResponse(html, headers={"Content-Security-Policy": HTML_CSP, "Cache-Control": "private, no-store"})
 
 
 def _may_act(services: Any, caller: Caller, ticket_id: int) -> None:
@@ -116,21 +134,21 @@ def _act(services: Any, caller: Caller, how: str, ticket_id: int, body: NoteIn |
 
 @router.post("/{ticket_id}/notes", status_code=201, response_model=ReceiptOut,
              summary="Add an internal note (staff only): mailed to staff on the nosy list")
-async def post_note(request: Request, caller: CallerDep, ticket_id: int, body: NoteIn,
+async def post_note(request: Request, caller: CallerDep, ticket_id: Id, body: NoteIn,
                     idempotency_key: KeyHeader = None) -> JSONResponse:
     return await _write(request, caller, idempotency_key, _act(services_of(request), caller, "note", ticket_id, body))
 
 
 @router.post("/{ticket_id}/replies", status_code=201, response_model=ReceiptOut,
              summary="Add a public reply: mailed to the requester and the nosy list")
-async def post_reply(request: Request, caller: CallerDep, ticket_id: int, body: NoteIn,
+async def post_reply(request: Request, caller: CallerDep, ticket_id: Id, body: NoteIn,
                      idempotency_key: KeyHeader = None) -> JSONResponse:
     return await _write(request, caller, idempotency_key, _act(services_of(request), caller, "reply", ticket_id, body))
 
 
 @router.post("/{ticket_id}/commands", response_model=ReceiptOut,
              summary="Run commands written as in a mail (status: resolved ...); the receipt says what ran")
-async def post_commands(request: Request, caller: CallerDep, ticket_id: int, body: CommandsIn,
+async def post_commands(request: Request, caller: CallerDep, ticket_id: Id, body: CommandsIn,
                         idempotency_key: KeyHeader = None) -> JSONResponse:
     return await _write(request, caller, idempotency_key,
                         _act(services_of(request), caller, "command", ticket_id, body))

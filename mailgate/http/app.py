@@ -38,6 +38,7 @@ def create_app(services: HttpServices) -> FastAPI:
     app.include_router(signin.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(problems.CatchAll)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=services.settings.listen.http.max_body_size)
     return app

@@ -12,11 +12,13 @@ import ipaddress
 import secrets
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from mailgate.http.auth import SESSION_COOKIE, Caller, services_of
 from mailgate.http.problems import Problem
+from mailgate.http.services import HttpServices
 
 CSRF_COOKIE = "mailgate_csrf"
 
@@ -45,6 +47,16 @@ def client_address(request: Request) -> str:
     return peer
 
 
+def page_templates(services: HttpServices) -> jinja2.Environment:
+    """The configured templates with a page's optional values allowed to be absent (the
+    mail templates stay strict: a missing value there is a bug in a mail someone gets)."""
+    base = services.env.templates
+    cached = services.page_env
+    if cached is None or cached[0] is not base:  # first use, or a SIGHUP replaced the templates
+        services.page_env = cached = (base, base.overlay(undefined=jinja2.Undefined))
+    return cached[1]
+
+
 def render(request: Request, template: str, *, me: Caller | None = None, status: int = 200,
            csrf: str = "", **context: Any) -> HTMLResponse:
     services = services_of(request)
@@ -53,7 +65,7 @@ def render(request: Request, template: str, *, me: Caller | None = None, status:
         csrf = me.csrf if me else request.cookies.get(CSRF_COOKIE, "")
         if not csrf:
             csrf = fresh = secrets.token_urlsafe(24)
-    body = services.env.templates.get_template(template).render(
+    body = page_templates(services).get_template(template).render(
         gateway=services.settings.gateway, me=me, csrf=csrf, request=request, **context)
     response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
     if fresh:

@@ -76,8 +76,31 @@ def install(app: FastAPI) -> None:
 
         app.add_exception_handler(error, handler)
 
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("HTTP %s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc,
-                  exc_info=exc, extra={"stage": "http"})
-        return problem_response(request, 500, "the server failed; the error is in its log")
+
+
+class CatchAll:
+    """A bug answers 500 with a problem document and is logged once with its traceback
+    (Starlette's own last-resort handler would re-raise it to the server to log again)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: answer, log, keep serving
+            request = Request(scope)
+            log.error("HTTP %s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc,
+                      exc_info=exc, extra={"stage": "http"})
+            if not started:
+                await problem_response(request, 500, "the server failed; the error is in its log")(scope, receive, send)

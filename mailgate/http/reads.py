@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
+
 from mailgate.access.visibility import PUBLIC, public_detail, readable, view_of
 from mailgate.attachments import attachment_path
 from mailgate.config import Settings
@@ -20,6 +22,7 @@ from mailgate.lifecycle.view import lifecycle_fields
 from mailgate.views import ticket_detail
 
 Owner, Requester = Person.alias("owner_p"), Person.alias("requester_p")
+MAX_ID = 2**31 - 1  # PostgreSQL's serial ids end here; larger numbers name nothing
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def decode_cursor(cursor: str) -> int | None:
         value = data["before"]
     except (binascii.Error, ValueError, KeyError, TypeError):
         return None
-    return value if isinstance(value, int) and value > 0 else None
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 
 def ticket_page(settings: Settings, caller: Caller, f: Filters, limit: int, before: int | None) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def ticket_page(settings: Settings, caller: Caller, f: Filters, limit: int, befo
     query = (Ticket.select(Ticket.id, Ticket.subject, Ticket.status, Ticket.priority, Ticket.created_at,
                            Ticket.updated_at, Queue.name, Owner.address, Requester.address)
              .join(Queue).switch(Ticket)
-             .join(Owner, join_type="LEFT OUTER", on=(Ticket.owner == Owner.id)).switch(Ticket)
+             .join(Owner, pw.JOIN.LEFT_OUTER, on=(Ticket.owner == Owner.id)).switch(Ticket)
              .join(Requester, on=(Ticket.requester == Requester.id)))
     query = readable(settings, person, query, caller.scope)
     if f.status:
@@ -97,6 +100,18 @@ def ticket_view(settings: Settings, caller: Caller, ticket_id: int) -> dict[str,
     data = ticket_detail(ticket)
     data.update(lifecycle_fields(ticket, settings))
     return public_detail(data) if view == PUBLIC else data
+
+
+def message_html(settings: Settings, caller: Caller, ticket_id: int, message_row_id: int) -> str | None:
+    """A message's stored HTML (sanitized when it was stored), if the caller may read it."""
+    found = _readable_ticket(settings, caller, ticket_id)
+    if found is None:
+        return None
+    _, _, view = found
+    m = Message.get_or_none(Message.id == message_row_id, Message.ticket == ticket_id)
+    if m is None or not m.html or (view == PUBLIC and (m.internal or m.direction != "in")):
+        return None
+    return m.html
 
 
 def attachment_file(settings: Settings, caller: Caller, ticket_id: int, attachment_id: int

@@ -90,6 +90,7 @@ class AttachmentOut(BaseModel):
 
 class MessageOut(BaseModel):
     model_config = ConfigDict(extra="allow")
+    id: int
     message_id: str
     direction: str
     body: str

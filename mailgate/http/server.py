@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
-from mailgate.core.errors import ConfigError
+from mailgate.core.errors import ConfigError, TransientError
+from mailgate.env import Env
+from mailgate.http.app import create_app
+from mailgate.http.services import HttpServices, RateLimiter, Readers
 
 log = logging.getLogger("mailgate.http")
 
@@ -35,7 +40,9 @@ def bind(host: str, port: int, where: str = "listen.http") -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"{where}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        # a port still held (the previous daemon exiting) is worth a retry: exit 75
+        error = TransientError if exc.errno == errno.EADDRINUSE else ConfigError
+        raise error(f"{where}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(256)
     sock.setblocking(False)
     return sock
@@ -44,11 +51,13 @@ def bind(host: str, port: int, where: str = "listen.http") -> socket.socket:
 class HttpServer:
     """One HTTP listener serving `app`; `serve()` runs until `stop()`."""
 
-    def __init__(self, app: FastAPI, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, app: FastAPI, sock: socket.socket, services: HttpServices) -> None:
+        self.sock, self.services = sock, services
         config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
-                                proxy_headers=False, timeout_keep_alive=30, limit_concurrency=1000)
+                                proxy_headers=False, timeout_keep_alive=30, limit_concurrency=1000,
+                                timeout_graceful_shutdown=5)
         self.server = LoopServer(config)
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # our own lines say it, once
 
     @property
     def address(self) -> str:
@@ -61,7 +70,24 @@ class HttpServer:
     def stop(self) -> None:
         self.server.should_exit = True
 
+    def close(self) -> None:
+        for close in self.services.closers:
+            close()
+
     async def wait_started(self, timeout: float = 10.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not self.server.started and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
+
+
+def http_server(env: Env, write: Callable[..., Awaitable[Any]], readers: Readers | None = None) -> HttpServer | None:
+    """The API and web desk for a daemon (`write`: its database thread) or for `mailgate
+    web`; None when [listen.http] is off. Binds now, so a busy port stops the start."""
+    settings = env.settings
+    if not settings.listen.http.enabled:
+        return None
+    readers = readers or Readers()
+    services = HttpServices(env=env, write=write, read=readers.run, limiter=RateLimiter(settings.api.rate_limit),
+                            base_url=settings.web_base_url, closers=[readers.close])
+    sock = bind(settings.listen.http.host, settings.listen.http.port)
+    return HttpServer(create_app(services), sock, services)

@@ -113,8 +113,8 @@ class DaemonProc:
             return [r[0] for r in c.execute("SELECT message_id FROM message WHERE direction = 'in'")]
 
 
-def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "", daemon: str = "") -> str:
-    """`daemon`: more [daemon] keys, one per line."""
+def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "", daemon: str = "", http: str = "port = 0") -> str:
+    """`daemon`: more [daemon] keys, one per line; `http`: the [listen.http] keys."""
     return f"""
 [daemon]
 grace_period = 5.0
@@ -132,7 +132,7 @@ port = {lmtp_port}
 hostname = "mx.test"
 
 [listen.http]
-port = 0
+{http}
 """ + extra
 
 
