@@ -20,7 +20,7 @@ router = APIRouter(responses=PROBLEMS)
 CallerDep = Annotated[Caller, Depends(api_caller)]
 
 
-def _person(settings: Settings, caller: Caller, address: str) -> dict[str, Any] | None:
+def person_for_caller(settings: Settings, caller: Caller, address: str) -> dict[str, Any] | None:
     me = Person.get_by_id(caller.person_id)
     wanted = address.strip().lower()
     if wanted != me.address and staff_queues(settings, me) is None:
@@ -41,7 +41,7 @@ def _person(settings: Settings, caller: Caller, address: str) -> dict[str, Any] 
             summary="A person's tickets, requested, owned or watched (as `mailgate person show --json`)")
 async def get_person(request: Request, caller: CallerDep, address: str) -> dict[str, Any]:
     services = services_of(request)
-    data = await services.read(_person, services.settings, caller, address)
+    data = await services.read(person_for_caller, services.settings, caller, address)
     if data is None:
         raise Problem(404, f"no person {address!r} you may see")
     return data
