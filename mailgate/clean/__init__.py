@@ -56,15 +56,17 @@ def _join(*parts: str) -> str:
 
 
 def clean_text(
-    plain: str | None, html: str | None = None, *, disclaimers: Sequence[str] = ()
+    plain: str | None, html: str | None = None, *, disclaimers: Sequence[str] = (),
+    subject: str = "",
 ) -> CleanText:
-    """Split a message body into visible text, quoted history and signature."""
+    """Split a message body into visible text, quoted history and signature. `subject` (the
+    mail's) lets a forward without a banner (Outlook's) be recognised by its "FW:" prefix."""
     lines, flags = body_lines(plain, html)
     if not any(line.strip() for line in lines):
         return CleanText("", "", "")
     lines, flags, marker_quoted = cut_reply_marker(lines, flags)
     history = join_lines(marker_quoted)
-    forward = split_forward(lines, flags)
+    forward = split_forward(lines, flags, subject)
     if forward is not None:
         note, sig = split_signature(join_lines(forward.note), disclaimers)
         visible = _join(note, forward.compact, join_lines(forward.message))
@@ -78,7 +80,11 @@ def clean_text(
     # a quote kept with the answer below it never holds the start of the signature
     floor = max((k + 1 for k, f in enumerate(vis_flags) if f), default=0)
     body, sig = split_signature(text, disclaimers, floor=floor)
-    if not body.strip():  # a signature and nothing else: show it
+    if not body.strip():
+        # only a signature above the history (a forward without a banner, most often): the
+        # history is what the author sends; with no history, the signature is the text
+        if hidden:
+            return CleanText(join_lines(lines), history, "")
         body, sig = text, ""
     quoted = _join(join_lines([lines[j] for j in hidden]), history)
     return CleanText(body.rstrip(), quoted, sig)

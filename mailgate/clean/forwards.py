@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .headers_i18n import find_splitter, header_key_role, is_forward_marker
+from .headers_i18n import find_splitter, header_key_role, is_forward_marker, is_separator
+from .lexicon import attribution
 
 FORWARD_LINE = "Forwarded message"
 _RE_PREFIX = re.compile(r"^\s*>\s?")
@@ -72,6 +73,8 @@ def _header_end(lines: list[str], start: int) -> int:
         elif _unquote(lines[j]).strip():
             break
         j += 1  # Apple Mail's HTML puts a blank line between the header lines
+    while end < len(lines) and not _unquote(lines[end]).strip():
+        end += 1  # the ">" line under a quoted header block is part of the block
     return end
 
 
@@ -94,11 +97,38 @@ def _message_end(lines: list[str], flags: list[int], banner: int, header_end: in
     return max(end, header_end)
 
 
-def split_forward(lines: list[str], flags: list[int]) -> Forward | None:
-    """The forward in a body, or None if the body is not a forward (or a reply comes first)."""
+def _header_without_banner(lines: list[str], flags: list[int]) -> tuple[int, int] | None:
+    """(start, end) of the first header block, for a forward whose client writes no banner
+    (Outlook): its header block is the forwarded message's, with a "____" rule above it."""
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if flags[i]:
+            return None
+        found = find_splitter(lines, i)
+        if found is not None:
+            if found.kind != "header":
+                return None
+            start = i - 1 if i and is_separator(lines[i - 1]) else i
+            return start, i + found.length
+    return None
+
+
+def split_forward(lines: list[str], flags: list[int], subject: str = "") -> Forward | None:
+    """The forward in a body, or None if the body is not a forward (or a reply comes first).
+    A subject with a forward prefix ("Fwd:", "WG:") makes a header block without a banner
+    a forward's too."""
     banner = _find_banner(lines, flags)
     if banner is None:
-        return None
+        if not subject or not attribution().forward_subject.match(subject):
+            return None
+        block = _header_without_banner(lines, flags)
+        if block is None:
+            return None
+        start, end = block
+        header = lines[start:end]
+        return Forward(note=lines[:start], header=header, compact=compact_line(header),
+                       message=lines[end:])
     header_end = _header_end(lines, banner + 1)
     end = _message_end(lines, flags, banner, header_end)
     header = lines[banner:header_end]

@@ -172,8 +172,8 @@ def _header_block_len(lines: list[str], i: int) -> int:
             end = j + 1
         elif not lines[j].strip():
             break
-    # From plus one more key, or three keys of any kind ("Subject / Date / From" orders).
-    if ("from" in roles and len(roles) >= 2) or len(roles) >= 3:
+    # From (or Date) first and one more key, or three keys with a From among them.
+    if (first in ("from", "date") and len(roles) >= 2) or (len(roles) >= 3 and "from" in roles):
         return end - i
     # A lone "From: Name <addr>" line is still an attribution (several clients write only that).
     if first == "from" and RE_HAS_ADDR.search(lines[i]) and re.match(r"^\s*[*_]?\s*\w+\s*[*_]?\s*[:：]", lines[i]):

@@ -69,6 +69,7 @@ class Attribution:
     header_key_inline: re.Pattern[str]  # header keys anywhere in a squashed one-line block
     key_role: dict[str, str]  # lower-cased key → from / date / to / cc / subject
     verbs: tuple[str, ...]  # the verbs, lower-cased, for a quick str.endswith test
+    forward_subject: re.Pattern[str]  # a subject that starts with a forward prefix
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Signature:
     mobile: re.Pattern[str]
     sign_off: re.Pattern[str]  # a line that is only a sign-off (punctuation allowed)
     sign_off_name: re.Pattern[str]  # "Thanks, Bob" / "Cheers Bob" on one line
+    sign_off_start: re.Pattern[str]  # a line that starts with a sign-off word
     reply_marker: re.Pattern[str]
 
 
@@ -107,6 +109,9 @@ def attribution() -> Attribution:
         header_key_inline=re.compile(rf"(?:^|(?<=[\s\d*_]))(?P<key>{keys})\s*[*_]?\s*[:：]", re.I),
         key_role=roles,
         verbs=tuple(v.lower() for v in _all(data["wrote"])),
+        # "[Helpdesk #12] Fwd: …", "WG: AW: …": tags in brackets first, then the prefix
+        forward_subject=re.compile(
+            rf"^\s*(?:\[[^\]]*\]\s*)*(?:{alternation(data['forward_prefixes'])})\s*(?:\[\d+\])?\s*[:：]", re.I),
     )
 
 
@@ -120,5 +125,6 @@ def signature() -> Signature:
         sign_off_name=re.compile(
             rf"^\s*(?:{sign_offs})\s*[,!.]?\s+(?P<name>[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){{0,2}})\s*[.!]?\s*$",
             re.I),
+        sign_off_start=re.compile(rf"^\s*(?:{sign_offs})(?![^\W\d_])", re.I),
         reply_marker=re.compile(rf"(?:{alternation(data['reply_markers'])})", re.I),
     )

@@ -29,6 +29,8 @@ _RE_DASH_NAME = re.compile(r"^\s*[-–—]\s?[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\
 _RE_CONTACT = re.compile(
     r"(?:\+?\d[\d ()./-]{6,}\d)|\S@\S|https?://|www\.|\b(?:tel|phone|mobile|mob|cell|fax|"
     r"skype|linkedin|twitter)\b", re.I)
+_RE_URLISH = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+_RE_POSTSCRIPT = re.compile(r"^\s*p\.?\s?p?\.?\s?s\b", re.I)
 _NAME_MAX_WORDS = 4
 _NAME_MAX_LEN = 40
 _TAIL_MAX_LINES = 10
@@ -61,15 +63,25 @@ def is_name_line(line: str) -> bool:
     text = fold(line).strip()
     words = text.split()
     return (0 < len(words) <= _NAME_MAX_WORDS and len(text) <= _NAME_MAX_LEN
-            and not text.endswith(("?", ":", ";", ",")) and not words[0][0].islower()
+            and not text.endswith(("?", ":", ";", ",", "!")) and not words[0][0].islower()
+            and not (text.endswith(".") and len(words[-1]) > 2)  # a sentence, not "Jane D."
             and not _RE_CONTACT.search(text))
 
 
+def _closing_line(line: str) -> bool:
+    """A further line of a closing: "Thanks and God bless.", "Have a nice day!"."""
+    text = fold(line).strip()
+    return is_sign_off(text) or (
+        len(text.split()) <= 6 and len(text) <= 50 and bool(signature().sign_off_start.match(text)))
+
+
 def _signature_like(tail: list[str]) -> bool:
-    """Lines that can be a signature block: a few short lines (titles, phone, links)."""
+    """Lines that can be a signature block: a few short lines (titles, phone, links); a
+    postscript is the author's text, never a signature."""
     filled = [t for t in tail if t.strip()]
     return 0 < len(filled) <= _TAIL_MAX_LINES and all(
-        len(t.strip()) <= _TAIL_LINE_MAX_LEN or _RE_CONTACT.search(t) for t in filled)
+        len(_RE_URLISH.sub("", t).strip()) <= _TAIL_LINE_MAX_LEN and not _RE_POSTSCRIPT.match(t)
+        for t in filled)
 
 
 def _cut_disclaimers(text: str, disclaimers: Sequence[str]) -> tuple[str, str]:
@@ -113,6 +125,8 @@ def _after_closing(lines: list[str], floor: int) -> int:
         if not is_sign_off(lines[i]):
             continue
         rest = filled[pos + 1 :]
+        while rest and _closing_line(lines[rest[0]]):
+            rest = rest[1:]
         one_line = bool(_RE_DASH_NAME.match(lines[i]) or signature().sign_off_name.match(lines[i]))
         if rest and not one_line and is_name_line(lines[rest[0]]):
             rest = rest[1:]
