@@ -79,19 +79,22 @@ def _forward_stays(case: Case) -> bool:
 def _answer_keeps_quote(case: Case) -> bool:
     """The reference drops a quote that we keep because the author answers below it: ours
     without its quoted lines (and their attribution lines) is the reference, or the
-    reference is what precedes the first quote we keep."""
+    reference is what precedes the first quote we keep. There must be real quoted lines
+    ("> " or a quote container) and the author's own text below the first of them."""
     want, got = lines_of(case.expected), lines_of(case.got)
     source = case.source_lines
     attributions = {" ".join(source[i].split()) for i in range(len(source)) if find_splitter(source, i)}
-    quoted = [line in case.quoted_lines or line in attributions for line in got]
-    if not any(quoted):
+    flagged = [line in case.quoted_lines for line in got]
+    attr = [line in attributions and not f for line, f in zip(got, flagged, strict=True)]
+    if True not in flagged:
         return False
-    answered = any(not q for q in quoted[quoted.index(True):])
-    if not answered:
-        return False
-    if [line for line, q in zip(got, quoted, strict=True) if not q] == want:
+    first = flagged.index(True)
+    if not any(not f and not a for f, a in zip(flagged[first:], attr[first:], strict=True)):
+        return False  # nothing of the author's below the quote
+    if [line for line, f, a in zip(got, flagged, attr, strict=True) if not (f or a)] == want:
         return True
-    return got[: len(want)] == want and len(got) > len(want) and quoted[len(want)]
+    n = len(want)
+    return got[:n] == want and len(got) > n and (flagged[n] or attr[n])
 
 
 def _never_empty(case: Case) -> bool:

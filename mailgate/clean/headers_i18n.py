@@ -42,6 +42,9 @@ _RE_DATE_START = re.compile(r"^(?:\d|[^\W\d_]{1,10}\.?,?\s+\d)")
 RE_SEPARATOR = re.compile(r"^\s*[-_=*~—–]{3,}\s*$")
 
 _RE_DECORATION = re.compile(r"[-=_*]{2,}")
+_BANNER_ENDS = "-=_*:："
+_BARE_BANNER_MAX = 40
+_KEY_MAX_COLUMN = 40  # a header key's colon is near the start of its line
 
 MAX_ATTRIBUTION_LINES = 5
 MAX_ATTRIBUTION_CHARS = 400
@@ -57,7 +60,9 @@ class Splitter:
 
 
 def is_forward_marker(line: str) -> bool:
-    return bool(attribution().forward.match(fold(line)))
+    # every banner ends in its decoration or a colon: a cheap test before the big pattern
+    end = line.rstrip()[-1:]
+    return bool(end) and end in _BANNER_ENDS and bool(attribution().forward.match(fold(line)))
 
 
 def is_separator(line: str) -> bool:
@@ -66,6 +71,9 @@ def is_separator(line: str) -> bool:
 
 def header_key_role(line: str) -> str | None:
     """"from", "date", "to", "cc" or "subject" for a header line ("Von: …"), else None."""
+    head = line[:_KEY_MAX_COLUMN]
+    if ":" not in head and "：" not in head:
+        return None
     m = attribution().header_key.match(fold(line))
     return attribution().key_role.get(" ".join(m.group("key").lower().split())) if m else None
 
@@ -184,7 +192,10 @@ def _header_block_len(lines: list[str], i: int) -> int:
 def _is_banner(lines: list[str], i: int) -> bool:
     """"-----Original Message-----" (also with the header glued on: "-Reply message ----- From:
     …"). Undecorated ("Original message") only when a header block follows: alone it is text."""
-    line = fold(lines[i])
+    line = fold(lines[i]).strip()
+    # decorated ("-----Original…"), or short enough to be the bare banner
+    if not line or (line[0] not in _BANNER_ENDS and len(line) > _BARE_BANNER_MAX):
+        return False
     m = attribution().original_message.match(line)
     if not m:
         return False

@@ -26,7 +26,7 @@ _MATCH_FOLD = str.maketrans({
 
 def fold(line: str) -> str:
     """A line as the matchers see it (bidi controls dropped, odd hyphens and spaces plain)."""
-    return line.translate(_MATCH_FOLD)
+    return line if line.isascii() else line.translate(_MATCH_FOLD)
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .lexicon import fold, signature
 
 _RE_ANGLE_URL = re.compile(r"<[^<>\s]+>|\(https?://[^)\s]+\)|\[[^\]]*\]\([^)\s]+\)")
 _MOBILE_MAX_LEN = 60
+_MOBILE_MAX_RAW = 200  # with its link ("Get Outlook for iOS<https://aka.ms/…>")
 # "-- " is the standard delimiter (RFC 3676); "--", "—" (Mailbox) and "______" (mailing-list
 # footers) too.
 _RE_DELIMITER = re.compile(r"^\s*(?:--|—|–|_{2,})\s*$")
@@ -40,6 +41,8 @@ _FOOTER_TAIL_LINES = 3
 
 
 def is_mobile_footer(line: str) -> bool:
+    if not line.strip() or len(line) > _MOBILE_MAX_RAW:
+        return False
     stripped = _RE_ANGLE_URL.sub("", fold(line)).strip()
     if not stripped or len(stripped) > _MOBILE_MAX_LEN:
         return False
@@ -98,7 +101,11 @@ def _cut_disclaimers(text: str, disclaimers: Sequence[str]) -> tuple[str, str]:
 
 def _cut_mobile(lines: list[str], floor: int) -> int:
     """A mobile footer near the end, followed only by a few short lines."""
+    filled = 0
     for i in range(len(lines) - 1, floor - 1, -1):
+        filled += bool(lines[i].strip())
+        if filled > _FOOTER_TAIL_LINES + 1:
+            return -1  # a footer is one of the last few lines
         if is_mobile_footer(lines[i]):
             tail = [t for t in lines[i + 1 :] if t.strip()]
             if len(tail) <= _FOOTER_TAIL_LINES and all(len(t) <= _MOBILE_MAX_LEN for t in tail):
