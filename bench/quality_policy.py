@@ -68,7 +68,7 @@ def _forward_stays(case: Case) -> bool:
     want, got = lines_of(case.expected), lines_of(case.got)
     at = next((k for k, line in enumerate(got) if line.startswith(FORWARD_LINE)), None)
     quoted = lines_of(case.clean.quoted)
-    if at is None or not quoted or not is_forward_marker(quoted[0]):
+    if at is None or not quoted or not is_forward_marker(quoted[0].lstrip("> ")):
         return False
     if got[: len(want)] == want and at >= len(want):
         return True  # the reference keeps only the note

@@ -54,8 +54,10 @@ def compact_line(header: list[str]) -> str:
 
 def _find_banner(lines: list[str], flags: list[int]) -> int | None:
     """The forward banner, if it comes before any reply quote or attribution."""
-    banner = next((i for i, line in enumerate(lines)
-                   if flags[i] in (0, _FORWARD_FLAG) and line.strip() and is_forward_marker(line)), None)
+    # a forward container's banner may carry the "> " of its <blockquote> (Apple Mail)
+    banner = next((i for i, line in enumerate(lines) if line.strip() and (
+        (flags[i] == 0 and is_forward_marker(line))
+        or (flags[i] == _FORWARD_FLAG and is_forward_marker(_unquote(line))))), None)
     if banner is None:
         return None
     for i in range(banner):

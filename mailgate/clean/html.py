@@ -25,9 +25,12 @@ _SKIP_TAGS = frozenset("head script style title noscript template object iframe 
 _RE_SPACES = re.compile(r"[ \t\r\n\f\v\u200b]+")
 # Spaces inside <pre> are protected from the line stripping below.
 _PRE_SPACE = "\x01"
-# Private-use characters that carry a container's mark through the text: OPEN + mark, CLOSE.
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_RE_MARKS = re.compile(f"{_OPEN}[0-9]|{_CLOSE}")
+# Private-use characters that carry a container's mark through the text: OPEN + mark, CLOSE;
+# and the start and end of a <blockquote>, whose lines read "> " in text (as html2text, lynx
+# and every mail client's plain-text view write them), so a quote kept with the answer below
+# it still looks quoted, and a command line in it is never read as the author's.
+_OPEN, _CLOSE, _BQ_OPEN, _BQ_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
+_RE_MARKS = re.compile(f"{_OPEN}[0-9]|{_CLOSE}|{_BQ_OPEN}|{_BQ_CLOSE}")
 
 _RE_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -69,6 +72,8 @@ def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
         # END: from here to the end of the message, so the container is never closed.
         out.append(f"\n{_OPEN}{mark}")
     block = tag in _BLOCK_TAGS
+    if tag == "blockquote":
+        out.append(f"\n{_BQ_OPEN}")
     if block:
         out.append("\n")
     if tag == "br":
@@ -88,6 +93,8 @@ def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
         out.append("\n\n")
     elif block:
         out.append("\n")
+    if tag == "blockquote":
+        out.append(f"{_BQ_CLOSE}\n")
     if mark and mark != END:
         out.append(f"{_CLOSE}\n")
     if node.tail:
@@ -95,21 +102,30 @@ def _text_of(node: Any, out: list[str], pre: bool = False) -> None:
 
 
 def _flagged_lines(text: str) -> tuple[list[str], list[int]]:
-    """Split rendered text into lines and flags, reading the container marks."""
+    """Split rendered text into lines and flags, reading the container marks; lines inside
+    a blockquote get their "> " prefix."""
     stack: list[int] = []
+    depth = 0
     lines, flags = [], []
     for raw in text.split("\n"):
-        flag = max(stack, default=TEXT)
-        for m in _RE_MARKS.finditer(raw):
-            if m.group() == _CLOSE:
-                if stack:
-                    stack.pop()
-            else:
-                stack.append(int(m.group()[1]))
+        flag, line_depth = max(stack, default=TEXT), depth
         if _RE_MARKS.search(raw):
+            for m in _RE_MARKS.finditer(raw):
+                mark = m.group()
+                if mark == _CLOSE:
+                    if stack:
+                        stack.pop()
+                elif mark == _BQ_OPEN:
+                    depth += 1
+                    line_depth = max(line_depth, depth)  # opens come before the line's text
+                elif mark == _BQ_CLOSE:
+                    depth = max(0, depth - 1)
+                else:
+                    stack.append(int(mark[1]))
             raw = _RE_MARKS.sub("", raw)
             flag = max(flag, max(stack, default=TEXT))
-        lines.append(raw.strip(" ").replace(_PRE_SPACE, " ").rstrip())
+        line = raw.strip(" ").replace(_PRE_SPACE, " ").rstrip()
+        lines.append(f"{'> ' * line_depth}{line}" if line and line_depth else line)
         flags.append(flag)
     return squeeze(lines, flags)
 

@@ -45,7 +45,7 @@ def test_blockquote_the_author_wrote_as_content_stays() -> None:
     html = ("<p>Our opening hours change:</p><blockquote><p>Mon-Fri 8-18</p></blockquote>"
             "<p>Please tell your team.</p>")
     ct = clean_text(None, html)
-    assert ct.visible == "Our opening hours change:\n\nMon-Fri 8-18\n\nPlease tell your team."
+    assert ct.visible == "Our opening hours change:\n\n> Mon-Fri 8-18\n\nPlease tell your team."
     assert ct.quoted == ""
 
 
@@ -54,8 +54,9 @@ def test_inline_answer_between_apple_mail_quotes() -> None:
             '<blockquote type="cite"><div>Which floor?</div></blockquote><div>The third.</div>'
             '<blockquote type="cite"><div>Ops desk</div></blockquote>')
     ct = clean_text(None, html)
-    assert ct.visible == "On 5 Dec 2024, at 10:15, Ops <ops@example.net> wrote:\n\nWhich floor?\n\nThe third."
-    assert ct.quoted == "Ops desk"
+    # the kept quote reads as a quote ("> "), as in a plain-text reply
+    assert ct.visible == "On 5 Dec 2024, at 10:15, Ops <ops@example.net> wrote:\n\n> Which floor?\n\nThe third."
+    assert ct.quoted == "> Ops desk"
 
 
 def test_gmail_forward_container_stays_visible() -> None:
@@ -71,7 +72,16 @@ def test_gmail_forward_container_stays_visible() -> None:
 
 def test_a_mail_that_is_all_one_quote_container_keeps_its_text() -> None:
     html = '<blockquote class="gmail_quote"><div>Hi all,</div><div>the lift is out of order.</div></blockquote>'
-    assert clean_text(None, html).visible == "Hi all,\n\nthe lift is out of order."
+    assert clean_text(None, html).visible == "> Hi all,\n\n> the lift is out of order."
+
+
+def test_a_command_line_in_a_kept_html_quote_is_not_at_the_top_of_the_text() -> None:
+    # the commands stage reads `name: value` lines from the top of the visible text: a quote
+    # kept above the author's answer must not look like the author's own lines
+    html = "<blockquote><div>status: closed</div></blockquote><div>Please keep it open, it still fails.</div>"
+    visible = clean_text(None, html).visible
+    assert visible.startswith("> status: closed")
+    assert visible.endswith("Please keep it open, it still fails.")
 
 
 def test_invisible_characters_leave_no_stray_line() -> None:
