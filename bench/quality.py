@@ -1,20 +1,24 @@
-"""Score mailgate.clean against the shared reference corpora.
+"""Score mailgate.clean against every reference corpus in ../shared/corpus.
 
-Run from the repository root:  ./.venv/bin/python bench/quality.py [-v]
+Run from the repository root:  ./.venv/bin/python bench/quality.py [-v] [--direct]
 
-Prints one table and writes bench/results/quality.json. Each corpus is scored the way its
-expected.json / SOURCE.txt says (see the notes per row below); "exact" means equal after
-whitespace normalisation (runs of whitespace -> one space, ends stripped) unless noted.
+Per folder: cases, exact, policy disagreements (each with the rule of docs/clean-text.md it
+follows, found by bench/quality_policy.py from the case itself), real misses; then one total
+line. Writes bench/results/quality.json (every non-exact case with expected and got).
 
-Mapping of our CleanText onto each reference:
-- talon (standard + HTML replies) checks *quote* removal only (talon's extract_from_plain /
-  extract_from_html keep signatures), so we compare visible + signature, i.e. everything that
-  is not quoted.
-- willdurand / crisp "visible text" and "first fragment" hide signatures, so we compare
-  `visible` alone. A first fragment is the text before the first quote/signature boundary,
-  which for these fixtures is exactly our visible text.
-- Rows marked "info" are computed by the reference implementation (flagged unsure upstream)
-  or need talon's ML model; they are reported, not targeted.
+"exact" is equal after white-space normalisation (talon's HTML cases: with all white space
+removed, as talon's own test). How each folder is read:
+- talon checks quote removal only (its outputs keep signatures): compared with visible +
+  signature.
+- willdurand / crisp "visible text" and "first fragment" hide signatures: `visible` alone.
+- the reply-trimming sets (EdgeTier, griddler, phabricator, quotequail, Mailspring, and any
+  folder with the same expected.json shape) go through the product: each a reply to one
+  ticket, visible text from `mailgate ticket show --json` (bench/quality_sets.py); with
+  --direct through parse_message + clean_text instead. Both are run; they must agree.
+- zammad, mikel_mail_ruby and nodemailer have no expected clean text: only the properties
+  (no crash, never an empty visible text for a mail with text).
+Rows marked "info" are computed by a reference implementation that its authors flag unsure,
+or need talon's ML model; they are reported, not targeted.
 """
 
 from __future__ import annotations
@@ -26,20 +30,32 @@ import re
 import sys
 import time
 import traceback
+import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "bench" / "results" / "quality.json"
 
-from mailgate.clean import CleanText, clean_text, html_to_text  # noqa: E402
+import quality_sets as qs  # noqa: E402
+from quality_policy import Case, policy_rule  # noqa: E402
+
+from mailgate.clean import CleanText, body_lines, clean_text, html_to_text  # noqa: E402
+
+warnings.filterwarnings("ignore", module="html5lib")  # lxml's parser warns on Word's markup
+
+
+# clean_text drops invisible characters (zero-width space, BOM, Gmail's U+1427); some
+# references keep them
+_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u2060\ufeff\u180e\u1427"))
 
 
 def norm(text: str | None) -> str:
-    return " ".join((text or "").split())
+    return " ".join((text or "").translate(_INVISIBLE).split())
 
 
 def nospace(text: str | None) -> str:
@@ -52,212 +68,208 @@ def not_quoted(ct: CleanText) -> str:
 
 @dataclass
 class Row:
-    corpus: str
-    category: str
-    target: str  # "" for informational rows
+    folder: str
+    label: str
+    targeted: bool = True
+    reply_set: bool = False  # one of the reply-trimming sets (the issue 18 target)
     cases: int = 0
     exact: int = 0
     crashes: int = 0
-    skipped: int = 0  # inputs another stage could not produce (e.g. parse errors)
-    failures: list[dict] = field(default_factory=list)
+    policy: Counter = field(default_factory=Counter)
+    details: list[dict] = field(default_factory=list)
 
-    def check(self, name: str, run: Callable[[], CleanText], ok: Callable[[CleanText], bool],
-              expected: object = None, got: Callable[[CleanText], str] | None = None) -> None:
+    @property
+    def misses(self) -> int:
+        return self.cases - self.exact - sum(self.policy.values())
+
+    def score(self, name: str, plain: str | None, html: str | None, expected: list[str], *,
+              got: Callable[[CleanText], str] = lambda ct: ct.visible, same: Callable = None,
+              shown: str | None = None) -> None:
+        """One case: `expected` lists acceptable references (the first is reported);
+        `shown` is the visible text the product stored, when measured through it."""
+        same = same or (lambda a, b: norm(a) == norm(b))
         self.cases += 1
         try:
-            ct = run()
+            ct = clean_text(plain, html)
         except Exception:  # noqa: BLE001 - a crash is a score, not a stop
             self.crashes += 1
-            self.failures.append({"case": name, "crash": traceback.format_exc(limit=3)})
+            self.details.append({"case": name, "crash": traceback.format_exc(limit=3)})
             return
-        if ok(ct):
+        if shown is not None and norm(shown) != norm(ct.visible):
+            self.details.append({"case": name, "product_differs": shown, "clean_text": ct.visible})
+        text = got(ct) if shown is None else got(CleanText(shown, ct.quoted, ct.signature))
+        if any(same(text, want) for want in expected):
             self.exact += 1
-        else:
-            self.failures.append({
-                "case": name, "expected": expected,
-                "got": got(ct) if got else ct.visible,
-            })
+            return
+        lines, flags = body_lines(plain, html)
+        quoted = frozenset(" ".join(s.split()) for s, f in zip(lines, flags, strict=True) if f)
+        rules = {want: policy_rule(Case(want, text, ct, lines, quoted)) for want in expected}
+        rule = next((r for r in rules.values() if r), None)
+        if rule:
+            self.policy[rule] += 1
+        self.details.append({"case": name, "policy": rule, "expected": expected[0], "got": text,
+                             "signature": ct.signature, "quoted": ct.quoted[:2000]})
 
 
 def first_text_plain(raw: bytes) -> str:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
-    for part in msg.walk():
-        if part.get_content_type() == "text/plain":
-            return part.get_content()
-    return ""
+    return next((p.get_content() for p in msg.walk() if p.get_content_type() == "text/plain"), "")
 
 
 def bench_talon() -> list[Row]:
     base = CORPUS / "talon"
     exp = json.loads((base / "expected.json").read_text())
-    std = Row("talon", "standard replies (visible+signature)", "100%")
-    htm = Row("talon", "HTML replies (no whitespace)", "100%")
-    sig = Row("talon", "signature cases (info: ML model)", "")
-    misc = Row("talon", "share-block assertions (info)", "")
+    main, sig = Row("talon", "replies (visible+signature)"), Row("talon", "signature cases (ML model)", False)
     for rel, e in exp.items():
         path = base / rel
         if "standard_replies" in rel and rel.endswith(".eml"):
-            text = first_text_plain(path.read_bytes())
-            want = e["expected_reply"]
-            std.check(rel, lambda t=text: clean_text(t),
-                      lambda ct, w=want: norm(not_quoted(ct)) == norm(w), want, not_quoted)
-        elif rel.endswith(".html") and "expected_reply" in e:
+            main.score(rel, first_text_plain(path.read_bytes()), None, [e["expected_reply"]], got=not_quoted)
+        elif rel.endswith(".html"):
+            want = e.get("expected_reply") or html_to_text(e.get("expected_reply_html", ""))
             html = path.read_text(encoding="utf-8", errors="replace")
-            want = e["expected_reply"]
-            htm.check(rel, lambda h=html: clean_text(None, h),
-                      lambda ct, w=want: nospace(not_quoted(ct)) == nospace(w), want, not_quoted)
-        elif rel.endswith(".html") and "expected_reply_html" in e:
-            # Expected is talon's reply HTML; we produce text, so compare its text rendering.
-            html = path.read_text(encoding="utf-8", errors="replace")
-            want = html_to_text(e["expected_reply_html"])
-            htm.check(rel, lambda h=html: clean_text(None, h),
-                      lambda ct, w=want: nospace(not_quoted(ct)) == nospace(w), want, not_quoted)
-        elif rel.endswith("reply-quotations-share-block.eml"):
-            raw = path.read_text(encoding="utf-8", errors="replace")
-            misc.check(rel, lambda r=raw: clean_text(r),
-                       lambda ct: bool(ct.visible.strip()) and "From" not in ct.visible)
+            main.score(rel, None, html, [want], got=not_quoted, same=lambda a, b: nospace(a) == nospace(b))
         elif "signature/emails/stripped" in rel:
             body = path.read_text(encoding="utf-8", errors="replace")
-            wt, ws = e["expected_text_without_signature"], e["expected_signature"]
-            sig.check(rel, lambda b=body: clean_text(b),
-                      lambda ct, wt=wt, ws=ws: norm(ct.visible) == norm(wt)
-                      and norm(ct.signature) == norm(ws), ws, lambda ct: ct.signature)
-    return [std, htm, sig, misc]
+            sig.score(rel, body, None, [e["expected_text_without_signature"]])
+    return [main, sig]
 
 
-COMMON_KEY = "expected_first_fragment_trimmed"
+def _fixture(folder: str, sub: str, name: str) -> str:
+    return (CORPUS / folder / sub / name).read_text(encoding="utf-8", errors="replace")
 
 
 def bench_willdurand() -> list[Row]:
-    base = CORPUS / "willdurand_email_reply_parser_php"
-    fx = base / "tests" / "Fixtures"
-    exp = json.loads((base / "expected.json").read_text())
-    lit = Row("willdurand", "visible-text literals", ">=95%")
-    ff = Row("willdurand", "first fragment", ">=95%")
-    tpl = Row("willdurand", "date/From templates (info)", "")
-    comp = Row("willdurand", "computed, unsure (info)", "")
-    common = next(e[COMMON_KEY] for e in exp.values() if e.get(COMMON_KEY))
+    folder, sub = "willdurand_email_reply_parser_php", "tests/Fixtures"
+    exp = json.loads((CORPUS / folder / "expected.json").read_text())
+    main, info = Row("willdurand", "literals + first fragments"), Row("willdurand", "templates, computed", False)
+    common = next(e["expected_first_fragment_trimmed"] for e in exp.values() if e.get("expected_first_fragment_trimmed"))
     for name, e in sorted(exp.items()):
-        text = (fx / name).read_text(encoding="utf-8", errors="replace")
-        def run(t=text):
-            return (clean_text(t))
-        basis = e["basis"]
+        text = _fixture(folder, sub, name)
         if e.get("expected_visible_text_asserted") is not None:
-            want = e["expected_visible_text_asserted"]
-            lit.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
-        elif basis == "first_fragment_asserted":
-            want = e.get(COMMON_KEY)
+            main.score(name, text, None, [e["expected_visible_text_asserted"]])
+        elif e["basis"] == "first_fragment_asserted":
+            want = e.get("expected_first_fragment_trimmed")
             if want is None and name == "email_23_1.txt":
-                # upstream: 3 Lorem lines + "\n\nSomething wrote:\n" + 2 Lorem lines
+                # upstream asserts: 3 Lorem lines + "\n\nSomething wrote:\n" + 2 Lorem lines
                 lines = common.split("\n")
                 want = "\n".join(lines[:3]) + "\n\nSomething wrote:\n" + "\n".join(lines[3:])
-            ff.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
-        elif basis == "computed_by_reference_impl":
-            want = e["visible_text_default_config"]
-            comp.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
-    gen = json.loads((base / "generated_from_templates.json").read_text())
+            main.score(name, text, None, [want])
+        elif e["basis"] == "computed_by_reference_impl":
+            info.score(name, text, None, [e["visible_text_default_config"]])
+    gen = json.loads((CORPUS / folder / "generated_from_templates.json").read_text())
     for name, g in gen.items():
-        want = g["visible_text"]
-        tpl.check(name, lambda b=g["body"]: clean_text(b),
-                  lambda ct, w=want: norm(ct.visible) == norm(w), want)
-    return [lit, ff, tpl, comp]
+        info.score(name, g["body"], None, [g["visible_text"]])
+    return [main, info]
 
 
 def bench_crisp() -> list[Row]:
-    base = CORPUS / "crisp_email_reply_parser_js"
-    fx = base / "test" / "fixtures"
-    exp = json.loads((base / "expected.json").read_text())
-    ex = Row("crisp", "exact visible text", ">=90%")
-    ff = Row("crisp", "first fragment", ">=90%")
-    comp = Row("crisp", "computed, unsure (info)", "")
+    folder, sub = "crisp_email_reply_parser_js", "test/fixtures"
+    exp = json.loads((CORPUS / folder / "expected.json").read_text())
+    main, info = Row("crisp", "exact + first fragments"), Row("crisp", "computed, unsure", False)
     for name, e in sorted(exp.items()):
-        text = (fx / name).read_text(encoding="utf-8", errors="replace")
-        def run(t=text):
-            return (clean_text(t))
-        if e.get("expected_visible_text_asserted") is not None:
-            want = e["expected_visible_text_asserted"]
-            ex.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
-        elif e.get("expected_first_fragment_asserted") is not None:
-            want = e["expected_first_fragment_asserted"]
-            ff.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
+        text = _fixture(folder, sub, name)
+        want = e.get("expected_visible_text_asserted") or e.get("expected_first_fragment_asserted")
+        if want is not None:
+            main.score(name, text, None, [want])
         elif e["basis"] == "computed_by_reference_impl":
-            want = e["visible_text_computed"]
-            comp.check(name, run, lambda ct, w=want: norm(ct.visible) == norm(w), want)
-    return [ex, ff, comp]
+            info.score(name, text, None, [e["visible_text_computed"]])
+    return [main, info]
 
 
-def bench_parsed() -> list[Row]:
-    """Raw-MIME corpora: parse with mailgate.parse, clean, and count crashes (no references
-    for cleaned text exist: zammad keeps the whole body, the others only assert parsing)."""
-    try:
-        from mailgate.parse import parse_message
-    except Exception:  # noqa: BLE001 - the parser is written by someone else; optional here
-        return []
+def bench_reference_sets(direct: bool) -> tuple[list[Row], int]:
+    """The reply-trimming sets; returns the rows and how many cases the product path and
+    clean_text disagree on."""
+    sets = qs.reference_sets(CORPUS)
+    cases = [c for group in sets.values() for c in group]
+    shown = {} if direct else qs.through_product(cases)
     rows = []
+    for folder, group in sets.items():
+        row = Row(folder, "product path" if not direct else "parse + clean_text", reply_set=True)
+        for case in group:
+            plain, html = qs.parsed_inputs(case)
+            if not direct and shown.get(case.message_id) is None:
+                row.cases += 1
+                row.details.append({"case": case.name, "not_stored": True})
+                continue
+            row.score(case.name, plain, html, case.alternatives(),
+                      shown=None if direct else shown[case.message_id])
+        rows.append(row)
+    differ = sum(1 for r in rows for d in r.details if "product_differs" in d)
+    return rows, differ
+
+
+def bench_properties() -> list[Row]:
+    """Raw-MIME corpora without expected clean text: parse, clean, check the properties."""
+    from mailgate.parse import parse_message
+
     sets = {
         "zammad": ["test/data/mail/*.box", "upstream_newer_via_index/*.box",
                    "test/data/ticket_trigger/*", "spec/fixtures/files/smime/*.eml"],
         "mikel_mail_ruby": ["spec/fixtures/emails/**/*.eml"],
         "nodemailer_mailparser": ["test/fixtures/*.eml"],
     }
-    for corpus, globs in sets.items():
-        row = Row(corpus, "parse + clean without crash (info)", "")
-        files = sorted({p for g in globs for p in (CORPUS / corpus).glob(g) if p.is_file()})
-        for path in files:
-            raw = path.read_bytes()
-
+    rows = []
+    for folder, globs in sets.items():
+        row = Row(folder, "no crash, never empty (no reference)", False)
+        for path in sorted({p for g in globs for p in (CORPUS / folder).glob(g) if p.is_file()}):
             try:
-                msg = parse_message(raw)
-            except Exception as exc:  # noqa: BLE001 - the parser's bug, not the cleaner's
-                row.skipped += 1
-                row.failures.append({"case": str(path.name), "parse_error": repr(exc)})
+                msg = parse_message(path.read_bytes())
+            except Exception:  # noqa: BLE001 - the parser's refusal, not the cleaner's
                 continue
-
-            def run(msg=msg) -> CleanText:
-                return clean_text(msg.text_plain, msg.text_html)
-
-            row.check(str(path.relative_to(CORPUS / corpus)), run, lambda ct: True)
+            has_text = bool((msg.text_plain or "").strip() or html_to_text(msg.text_html).strip())
+            row.score(str(path.relative_to(CORPUS / folder)), msg.text_plain, msg.text_html, [""],
+                      same=lambda got, _w, t=has_text: bool(got.strip()) == t)
         rows.append(row)
     return rows
 
 
+def report(rows: list[Row], differ: int, elapsed: float, direct: bool) -> None:
+    head = f"{'folder':<30} {'cases':>5} {'exact':>5} {'policy':>6} {'miss':>5} {'crash':>5}  policy rules"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(r.policy.items()))
+        label = r.folder if r.targeted else f"{r.folder} (info: {r.label})"
+        print(f"{label:<30} {r.cases:>5} {r.exact:>5} {sum(r.policy.values()):>6} {r.misses:>5} "
+              f"{r.crashes:>5}  {rules}")
+    print("-" * len(head))
+    for title, pick in (("reply-trimming sets", lambda r: r.reply_set), ("all targeted", lambda r: r.targeted)):
+        chosen = [r for r in rows if pick(r)]
+        cases, exact = sum(r.cases for r in chosen), sum(r.exact for r in chosen)
+        policy = sum(sum(r.policy.values()) for r in chosen)
+        print(f"{'TOTAL ' + title:<30} {cases:>5} {exact:>5} {policy:>6} {cases - exact - policy:>5} "
+              f"{sum(r.crashes for r in chosen):>5}")
+    path = "parse + clean_text (--direct)" if direct else "product (import + ticket show --json)"
+    print(f"new sets measured through: {path}; product and clean_text disagree on {differ} case(s)")
+    print(f"({elapsed:.1f} s)")
+
+
 def main() -> int:
-    verbose = "-v" in sys.argv
+    verbose, direct = "-v" in sys.argv, "--direct" in sys.argv
     if not CORPUS.is_dir():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    rows = bench_talon() + bench_willdurand() + bench_crisp() + bench_parsed()
+    sets, differ = bench_reference_sets(direct)
+    rows = bench_talon() + bench_willdurand() + bench_crisp() + sets + bench_properties()
+    rows.sort(key=lambda r: not r.targeted)
     elapsed = time.perf_counter() - t0
-    header = f"{'corpus':<22} {'category':<38} {'cases':>5} {'exact':>5} {'crash':>5} {'pct':>7}  target  (skipped)"
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        pct = 100.0 * r.exact / r.cases if r.cases else 0.0
-        print(f"{r.corpus:<22} {r.category:<38} {r.cases:>5} {r.exact:>5} {r.crashes:>5} "
-              f"{pct:>6.1f}%  {r.target or 'info':<6}" + (f"  ({r.skipped} parse errors)" if r.skipped else ""))
-    print("-" * len(header))
-    # The targets are per corpus, over all of its targeted rows together.
-    for corpus in dict.fromkeys(r.corpus for r in rows if r.target):
-        tr = [r for r in rows if r.corpus == corpus and r.target]
-        cases, exact = sum(r.cases for r in tr), sum(r.exact for r in tr)
-        print(f"{corpus:<22} {'targeted rows together':<38} {cases:>5} {exact:>5} "
-              f"{sum(r.crashes for r in tr):>5} {100.0 * exact / cases:>6.1f}%  {tr[0].target}")
-    print(f"({elapsed:.1f} s)")
+    report(rows, differ, elapsed, direct)
     if verbose:
         for r in rows:
-            for f in r.failures:
-                print(f"\n## {r.corpus} / {r.category} / {f['case']}")
-                for k in ("expected", "got", "crash", "parse_error"):
-                    if k in f:
-                        print(f"-- {k}:\n{f[k]}")
+            for d in r.details:
+                print(f"\n## {r.folder} / {d['case']}  [{d.get('policy') or 'MISS'}]")
+                for k in ("expected", "got", "signature", "crash", "product_differs", "clean_text"):
+                    if d.get(k):
+                        print(f"-- {k}:\n{d[k]}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "seconds": round(elapsed, 2),
-        "rows": [{
-            "corpus": r.corpus, "category": r.category, "target": r.target, "cases": r.cases,
-            "exact": r.exact, "crashes": r.crashes, "skipped": r.skipped, "failures": r.failures,
-        } for r in rows],
+        "seconds": round(elapsed, 2), "path": "direct" if direct else "product",
+        "product_clean_text_disagreements": differ,
+        "rows": [{"folder": r.folder, "label": r.label, "targeted": r.targeted, "reply_set": r.reply_set,
+                  "cases": r.cases,
+                  "exact": r.exact, "policy": dict(r.policy), "misses": r.misses, "crashes": r.crashes,
+                  "details": r.details} for r in rows],
     }, indent=1, ensure_ascii=False))
     return 0
 

@@ -6,7 +6,7 @@ later (the MTA keeps the mail), 67 no such recipient, 65 refused (too large, emp
 This is the one implementation of the command: the click command (mailgate/cli/deliver.py)
 and the console script's fast path (mailgate/console.py) both call `deliver`. An MTA starts
 one process per message, so this module imports nothing heavy at the top; the pipeline
-(and talon, ~1.5 s) is imported only when no daemon runs and the message is processed here.
+(and the clean stage) is imported only when no daemon runs and the message is processed here.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ STATE = WorkerState()  # the one object a worker process keeps between calls
 
 def warm_up(env: Env) -> None:
     """Run the pure stages once on a built-in message before claiming real mail. The first
-    message otherwise pays for importing the parser and talon (about a second), and a claimed
+    message otherwise pays for importing the parser and the clean stage's lexicons, and a claimed
     entry killed during that window would count a crash against a message that did nothing
     wrong (three such kills quarantine it)."""
     from mailgate.pipeline import prepare
@@ -76,7 +76,7 @@ def warm_up(env: Env) -> None:
 
 def init_import_worker(settings: Any) -> None:
     STATE.build(settings)
-    import mailgate.clean  # noqa: F401  (pay talon's import once per worker, before the first message)
+    import mailgate.clean  # noqa: F401  (pay the clean stage's imports once per worker, before the first message)
 
 
 def prepare_remote(entry: SpoolEntry, raw: bytes, env: Env | None = None) -> bytes | None:

@@ -2,203 +2,234 @@
 
 Every client writes its own "attribution" above the quote: Gmail's "On <date>, <who> wrote:",
 Outlook's "From: / Sent: / To: / Subject:" block (translated into the user's language),
-"-----Original Message-----" banners, bare "<date> <who> <addr>:" lines. talon only knows a
-handful of languages, so this module carries the vocabulary and the shapes; `quotes.py` decides
-what to do with a match.
+"-----Original Message-----" banners, bare "<date> <who> <addr>:" lines. The vocabulary is
+data (mailgate/clean/data/attribution.toml, compiled by `lexicon`); this module knows the
+shapes, and `quotes.py` decides what to do with a match.
+
+A match has a strength. A *strong* one (a header block, a banner, a complete "… wrote:"
+line with a date or an address) starts the history even when the old message below it has
+lost its "> " prefixes. A *weak* one ("2013/12/15 Bob <bob@example.com>" without a colon,
+"On <date>, Bob wrote" without one) only counts when a quote follows, so a sentence such
+as "On Monday you wrote that…" never swallows the author's text.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 
-# Verbs that end (or sit inside) an attribution line: "... wrote:", "... a écrit :".
-_WROTE_VERBS = (
-    "wrote", "writes", "a écrit", "écrit", "schrieb", "schreef", "geschreven", "escribió",
-    "escribio", "ha escrito", "escreveu", "ha scritto", "scrisse", "napisał(a)", "napisała",
-    "napisał", "pisze", "skrev", "skrifaði", "kirjoitti", "írta", "написал(а)", "написала",
-    "написал", "написав", "написала", "писал", "ha escrit", "va escriure", "escrigué",
-    "napsal(a)", "napsala", "napsal", "napísal", "yazdı", "έγραψε", "a scris", "rašė",
-    "kirjutas", "rakstīja", "写道", "寫道", "のメッセージ", "작성", "wrote",
-)
-_VERB_ALT = "|".join(re.escape(v) for v in sorted(set(_WROTE_VERBS), key=len, reverse=True))
+from .lexicon import attribution, fold
 
-# Words that open an attribution ("On", "Le", "Am" ...), used when the verb is not at the end
-# ("Am 13.12.2017 schrieb X <x@y>:") or the line is wrapped.
-_OPENERS = (
-    "On", "Le", "Am", "Op", "El", "Il", "In data", "Em", "W dniu", "Dnia", "Den", "På", "Dne",
-    "Vào", "Il giorno", "Den", "Am", "Der", "Op", "在", "於",
-)
-_OPENER_ALT = "|".join(re.escape(o) for o in sorted(set(_OPENERS), key=len, reverse=True))
-
-# "... wrote:" at the end (colon optional: some clients drop it).
-RE_VERB_AT_END = re.compile(rf"(?<![^\W\d_])(?:{_VERB_ALT})\s*[:：]?\s*$", re.I)
-RE_VERB_ANYWHERE = re.compile(rf"(?<![^\W\d_])(?:{_VERB_ALT})(?![^\W\d_])", re.I)
-RE_OPENER = re.compile(rf"^(?:{_OPENER_ALT})\s", re.I)
+RE_DIGIT = re.compile(r"\d")
+RE_HAS_ADDR = re.compile(r"\S@\S")
 # "2014-03-20 8:48 GMT+01:00 Name <addr>:" / "30.09.2017, 18.30, "X" <addr>:" — no verb at all,
 # so demand an address right before the final colon and a digit somewhere (a date).
 RE_ADDR_COLON_END = re.compile(r"(?:<[^<>\s]*@[^<>\s]*>|\([^()\s]*@[^()\s]*\)|\S+@\S+)\s*[:：]\s*$")
-RE_DIGIT = re.compile(r"\d")
+# Gmail's "2013/7/20 Name <addr>" and "2016-03-03 17:21 GMT+01:00 Name" (weak: no colon).
+RE_GMAIL_DATE_NAME = re.compile(
+    r"^\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?:\s+\d{1,2}:\d{2}(?:\s+GMT[+-]\d{1,2}:\d{2})?)?\s+\S.{0,80}$")
+_RE_MARKDOWN_MAILTO = re.compile(r"\[([^\]]*)\]\(mailto:[^)]*\)")
 _RE_ANGLE_OPEN = re.compile(r"<\s+")
 _RE_ANGLE_CLOSE = re.compile(r"\s+>")
-_RE_BROKEN_ADDR_END = re.compile(r"^\s*>\s*[:：]\s*$")
+_RE_MAILTO = re.compile(r"\bmailto:", re.I)
+# A continuation line of a wrapped attribution may be a lone ">", ">:" or "> wrote:" left
+# over from "<address\n> wrote:" (Gmail, Outlook's plain-text rendering).
+_RE_CLOSING_ANGLE = re.compile(r"^\s*>\s*(?P<rest>.{0,30})$")
 # "20.10.2017 ...", "pe 20. lokakuuta", "tir. 18. apr.", "ср, 30 апр.", "Wednesday, 17 ..."
 _RE_DATE_START = re.compile(r"^(?:\d|[^\W\d_]{1,10}\.?,?\s+\d)")
-
-# "-----Original Message-----" and its translations.
-_ORIGINAL = (
-    "Original Message", "Reply Message", "Ursprüngliche Nachricht", "Antwort Nachricht",
-    "Message d'origine", "Message d’origine", "Oprindelig besked", "Oprindelig meddelelse",
-    "Opprinnelig melding", "Ursprungligt meddelande", "Mensaje original", "Messaggio originale",
-    "Oorspronkelijk bericht", "Origineel bericht", "Mensagem original", "Wiadomość oryginalna",
-    "Původní zpráva", "Alkuperäinen viesti", "Исходное сообщение", "Оригинальное сообщение",
-    "Вихідне повідомлення", "Eredeti üzenet", "Missatge original", "原始邮件", "元のメッセージ",
-)
-RE_ORIGINAL_MESSAGE = re.compile(
-    r"^\s*[-=_*]*\s*(?:{})\s*[-=_*]*\s*:?\s*$".format("|".join(re.escape(o) for o in _ORIGINAL)), re.I
-)
-
-# Forward banners: the forwarded content is what the author wants us to read.
-_FWD_BANNERS = (
-    "Forwarded message", "Forwarded Message", "Weitergeleitete Nachricht", "Message transféré",
-    "Mensaje reenviado", "Messaggio inoltrato", "Doorgestuurd bericht", "Mensagem encaminhada",
-    "Videresendt meddelelse", "Videresendt melding", "Vidarebefordrat meddelande",
-    "Przekazana wiadomość", "Пересылаемое сообщение", "Переслане повідомлення",
-    "Välitetty viesti", "Továbbított üzenet", "转发的邮件", "転送されたメッセージ",
-)
-_FWD_INTRO = (
-    "Begin forwarded message", "Anfang der weitergeleiteten Nachricht",
-    "Début du message réexpédié", "Début du message transféré", "Inicio del mensaje reenviado",
-    "Inizio messaggio inoltrato", "Begin doorgestuurd bericht", "Início da mensagem reencaminhada",
-)
-RE_FORWARD = re.compile(
-    r"^\s*(?:-{{2,}}\s*(?:{})\s*-{{2,}}|(?:{})\s*[:：])\s*$".format("|".join(re.escape(b) for b in _FWD_BANNERS), "|".join(re.escape(b) for b in _FWD_INTRO)),
-    re.I,
-)
-
-# Outlook-style header blocks. The first key says who sent it (or when); at least one more
-# header key must follow within a few lines, so a body line "From: my notes" stays text.
-_FROM_KEYS = (
-    "From", "De", "Von", "Van", "Da", "Fra", "Från", "Frá", "Od", "Від", "От", "Kimden",
-    "Lähettäjä", "Feladó", "Remitente", "Expéditeur", "Afzender", "Mittente", "Absender",
-    "Nadawca", "Odesílatel", "发件人", "發件人", "寄件者", "差出人", "보낸 사람", "보낸사람",
-    "Message du", "Date", "Datum", "Sent", "Envoyé", "Gesendet",
-)
-_OTHER_KEYS = (
-    "Sent", "Date", "To", "Cc", "Bcc", "Subject", "Reply-To", "Envoyé", "Envoyé le", "À", "A",
-    "Objet", "Sujet", "Copie à", "Cc ", "Gesendet", "Datum", "An", "Betreff", "Verzonden", "Aan",
-    "Onderwerp", "Inviato", "Data", "Oggetto", "Enviado", "Enviada", "Para", "Asunto", "Assunto",
-    "Fecha", "Dato", "Til", "Emne", "Skickat", "Till", "Ämne", "Sendt", "Wysłano", "Do", "Temat",
-    "Отправлено", "Кому", "Тема", "Дата", "Надіслано", "发送时间", "收件人", "主题", "日期",
-    "送信日時", "宛先", "件名", "보낸 날짜", "받는 사람", "제목", "Lähetetty", "Vastaanottaja",
-    "Aihe", "Elküldve", "Címzett", "Tárgy", "Gönderildi", "Kime", "Konu", "Odesláno", "Komu",
-    "Předmět", "Von", "From", "De", "Van", "Da", "Fra", "Från",
-)
-
-
-def _key_re(keys: tuple[str, ...]) -> re.Pattern[str]:
-    alt = "|".join(re.escape(k) for k in sorted(set(keys), key=len, reverse=True))
-    # Optional bold markers (*From:*), any whitespace incl. NBSP before the colon.
-    return re.compile(rf"^\s*[*_]?\s*(?:{alt})\s*[*_]?\s*[:：]", re.I)
-
-
-RE_FROM_KEY = _key_re(_FROM_KEYS)
-RE_ANY_KEY = _key_re(_OTHER_KEYS)
-RE_HAS_ADDR = re.compile(r"\S@\S")
-
 # A line made only of separator characters ("_______", "-----", "=====").
 RE_SEPARATOR = re.compile(r"^\s*[-_=*~—–]{3,}\s*$")
 
-MAX_ATTRIBUTION_LINES = 3
+_RE_DECORATION = re.compile(r"[-=_*]{2,}")
+_BANNER_ENDS = "-=_*:："
+_BARE_BANNER_MAX = 40
+_KEY_MAX_COLUMN = 40  # a header key's colon is near the start of its line
+
+MAX_ATTRIBUTION_LINES = 5
 MAX_ATTRIBUTION_CHARS = 400
-HEADER_LOOKAHEAD = 6
+HEADER_LOOKAHEAD = 7
+_INLINE_KEYS_MIN = 3  # a squashed one-line header block ("Temat: … Nadawca: … Adresat:")
+
+
+@dataclass(frozen=True)
+class Splitter:
+    length: int  # lines it spans
+    strong: bool  # starts the history even without a quote below it
+    kind: str  # "header", "banner" or "wrote"
 
 
 def is_forward_marker(line: str) -> bool:
-    return bool(RE_FORWARD.match(line))
+    # every banner ends in its decoration or a colon: a cheap test before the big pattern
+    end = line.rstrip()[-1:]
+    return bool(end) and end in _BANNER_ENDS and bool(attribution().forward.match(fold(line)))
 
 
 def is_separator(line: str) -> bool:
     return bool(RE_SEPARATOR.match(line))
 
 
-def _is_attribution(text: str) -> bool:
-    """One candidate attribution (possibly several lines joined with spaces)."""
-    # Zoho wraps it in dashes: "---- On <date> <addr> wrote ----".
-    text = text.strip().strip("-").strip()
-    text = _RE_ANGLE_OPEN.sub("<", _RE_ANGLE_CLOSE.sub(">", text))
+def header_key_role(line: str) -> str | None:
+    """"from", "date", "to", "cc" or "subject" for a header line ("Von: …"), else None."""
+    head = line[:_KEY_MAX_COLUMN]
+    if ":" not in head and "：" not in head:
+        return None
+    m = attribution().header_key.match(fold(line))
+    return attribution().key_role.get(" ".join(m.group("key").lower().split())) if m else None
+
+
+def _clean(text: str) -> str:
+    # Zoho wraps it in dashes: "---- On <date> <addr> wrote ----"; some plain parts carry
+    # HTML entities ("&lt;addr&gt;") or markdown mail links.
+    text = fold(text).strip().strip("-").strip()
+    if "&" in text:
+        text = html.unescape(text)
+    text = _RE_MARKDOWN_MAILTO.sub(r"\1", text)
+    text = _RE_MAILTO.sub("", text)
+    return _RE_ANGLE_OPEN.sub("<", _RE_ANGLE_CLOSE.sub(">", text))
+
+
+def attribution_strength(text: str) -> bool | None:
+    """True (strong) / False (weak) if `text` (one or more lines joined by spaces) is an
+    attribution, None if it is not one."""
+    a = attribution()
+    text = _clean(text)
     if not text or len(text) > MAX_ATTRIBUTION_CHARS or text.startswith(">"):
+        return None
+    has_digit = bool(RE_DIGIT.search(text))
+    has_addr = bool(RE_HAS_ADDR.search(text))
+    ends_colon = text.endswith((":", "："))
+    if a.verb_at_end.search(text) and (has_digit or has_addr):
+        # without its colon only a date and an address make it certain ("On Wed, 14 Nov
+        # 2018 08:14 John <john@example.com> wrote"); "On Monday you wrote" stays weak
+        return ends_colon or (has_digit and has_addr)
+    if ends_colon:
+        if a.opener.match(text) and a.verb_anywhere.search(text) and (has_digit or has_addr):
+            return True
+        if a.intro.match(text) and has_digit:
+            return True
+        # "Support <addr> schrieb am Do. 16. Mai 2024 um 00:02:" (Gmail de): the verb sits in
+        # the middle, so demand both an address and a date.
+        if a.verb_anywhere.search(text) and has_addr and has_digit:
+            return True
+        if RE_ADDR_COLON_END.search(text) and has_digit:
+            return True
+    if RE_GMAIL_DATE_NAME.match(text):
         return False
-    has_date_or_addr = bool(RE_DIGIT.search(text) or RE_HAS_ADDR.search(text))
-    if RE_VERB_AT_END.search(text) and has_date_or_addr:
-        return True
-    if text.endswith((":", "：")):
-        if RE_OPENER.match(text) and RE_VERB_ANYWHERE.search(text) and has_date_or_addr:
-            return True
-        if RE_ADDR_COLON_END.search(text) and RE_DIGIT.search(text):
-            return True
-    return False
+    return None
 
 
 def _looks_like_attribution_start(line: str) -> bool:
     """First line of a wrapped attribution: "On ...", a date, "pe 20. ...", or cut at "<"."""
-    line = line.strip()
-    return bool(
-        RE_OPENER.match(line)
-        or _RE_DATE_START.match(line)
-        or line.endswith(("<", "("))
-    )
+    line = fold(line).strip()
+    a = attribution()
+    return bool(a.opener.match(line) or a.intro.match(line) or _RE_DATE_START.match(line)
+                or line.endswith(("<", "(")))
 
 
-def _attribution_len(lines: list[str], i: int) -> int:
+def _continuation_ok(line: str) -> bool:
+    stripped = line.lstrip()
+    if not stripped.startswith(">"):
+        return True
+    m = _RE_CLOSING_ANGLE.match(line)
+    return bool(m) and not m.group("rest").strip(" :：") or bool(
+        m and attribution().verb_at_end.search(m.group("rest")))
+
+
+def _may_end_attribution(line: str) -> bool:
+    """A cheap test run before the regular expressions: an attribution ends with a colon,
+    with its verb, or is Gmail's "<date> <name>" form starting with a digit."""
+    text = fold(line).rstrip().rstrip("-").rstrip()
+    return text.endswith((":", "：", ">")) or text[:1].isdigit() or text.lower().endswith(attribution().verbs)
+
+
+def _attribution_len(lines: list[str], i: int) -> tuple[int, bool]:
     for k in range(1, MAX_ATTRIBUTION_LINES + 1):
         chunk = lines[i : i + k]
-        if len(chunk) < k or any(not c.strip() for c in chunk):
-            return 0
-        # Continuation lines may not be quoted, except a lone ">:" left over from a wrapped
-        # "<address\n>:" (Gmail).
-        if any(c.lstrip().startswith(">") and not _RE_BROKEN_ADDR_END.match(c) for c in chunk[1:]):
-            return 0
-        if _is_attribution(" ".join(c.strip() for c in chunk)):
-            return k
-    return 0
+        if len(chunk) < k or not chunk[-1].strip():
+            return 0, False
+        if k > 1 and not _continuation_ok(chunk[-1]):
+            return 0, False
+        if not _may_end_attribution(chunk[-1]):
+            continue
+        strength = attribution_strength(" ".join(c.strip() for c in chunk))
+        if strength is not None:
+            return k, strength
+    return 0, False
+
+
+def _inline_header_keys(line: str) -> set[str]:
+    a = attribution()
+    return {a.key_role.get(" ".join(m.group("key").lower().split()), "")
+            for m in a.header_key_inline.finditer(fold(line))}
 
 
 def _header_block_len(lines: list[str], i: int) -> int:
-    if not RE_FROM_KEY.match(lines[i]):
+    first = header_key_role(lines[i])
+    if first is None:
         return 0
+    roles = _inline_header_keys(lines[i])
+    if len(roles) >= _INLINE_KEYS_MIN and "from" in roles:
+        return 1  # Polish webmail squashes the whole block into one line
+    roles = {first}
     end = i + 1
-    found_other = False
     for j in range(i + 1, min(len(lines), i + 1 + HEADER_LOOKAHEAD)):
-        if RE_ANY_KEY.match(lines[j]):
-            found_other = True
+        role = header_key_role(lines[j])
+        if role:
+            roles.add(role)
             end = j + 1
         elif not lines[j].strip():
             break
-    if found_other:
+    # From (or Date) first and one more key, or three keys with a From among them.
+    if (first in ("from", "date") and len(roles) >= 2) or (len(roles) >= 3 and "from" in roles):
         return end - i
     # A lone "From: Name <addr>" line is still an attribution (several clients write only that).
-    if RE_HAS_ADDR.search(lines[i]) and re.match(r"^\s*[*_]?\s*\w+\s*[*_]?\s*[:：]", lines[i]):
+    if first == "from" and RE_HAS_ADDR.search(lines[i]) and re.match(r"^\s*[*_]?\s*\w+\s*[*_]?\s*[:：]", lines[i]):
         return 1
     return 0
 
 
-def splitter_length(lines: list[str], i: int) -> int:
-    """How many lines starting at `lines[i]` form a quote attribution (0 if none).
+def _is_banner(lines: list[str], i: int) -> bool:
+    """"-----Original Message-----" (also with the header glued on: "-Reply message ----- From:
+    …"). Undecorated ("Original message") only when a header block follows: alone it is text."""
+    line = fold(lines[i]).strip()
+    # decorated ("-----Original…"), or short enough to be the bare banner
+    if not line or (line[0] not in _BANNER_ENDS and len(line) > _BARE_BANNER_MAX):
+        return False
+    m = attribution().original_message.match(line)
+    if not m:
+        return False
+    if m.group("rest"):
+        return bool(header_key_role(m.group("rest")))
+    if _RE_DECORATION.search(line):
+        return True
+    nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+    return nxt is not None and header_key_role(lines[nxt]) is not None
+
+
+def find_splitter(lines: list[str], i: int) -> Splitter | None:
+    """The quote attribution starting at `lines[i]`, if any.
 
     A wrapped attribution is only accepted if no later line of it is an attribution on its
     own, so a body line just above "On ... wrote:" is not swallowed into the quote.
     """
     line = lines[i]
     if not line.strip() or line.lstrip().startswith(">"):
-        return 0
-    if RE_ORIGINAL_MESSAGE.match(line):
-        return 1
+        return None
+    if _is_banner(lines, i):
+        return Splitter(1, True, "banner")
     n = _header_block_len(lines, i)
     if n:
-        return n
-    k = _attribution_len(lines, i)
+        return Splitter(n, True, "header")
+    k, strong = _attribution_len(lines, i)
     if k > 1 and not _looks_like_attribution_start(line):
         for j in range(i + 1, i + k):
-            if _attribution_len(lines, j) or _header_block_len(lines, j):
-                return 0
-    return k
+            if _attribution_len(lines, j)[0] or _header_block_len(lines, j):
+                return None
+    return Splitter(k, strong, "wrote") if k else None
+
+
+def splitter_length(lines: list[str], i: int) -> int:
+    """How many lines starting at `lines[i]` form a quote attribution (0 if none)."""
+    found = find_splitter(lines, i)
+    return found.length if found else 0

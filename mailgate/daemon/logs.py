@@ -59,5 +59,5 @@ def setup_logging(fmt: str, verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # our outcome line replaces the pipeline's own per-message info line; its warnings stay
     logging.getLogger("mailgate.pipeline").setLevel(logging.WARNING)
-    for noisy in ("mail.log", "aioimaplib", "asyncio", "mailparser", "talon", "peewee"):
+    for noisy in ("mail.log", "aioimaplib", "asyncio", "mailparser", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

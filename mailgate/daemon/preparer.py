@@ -4,7 +4,7 @@ prepares the next.
 
 The workers are forked once, at start-up, before the daemon's first thread exists (a fork
 never copies a lock another thread holds); when threads already run (a replacement), the
-spawn start method is used instead. A worker imports talon and runs the warm-up message before the
+spawn start method is used instead. A worker imports the parser and the clean stage and runs the warm-up message before the
 daemon serves, dies with the daemon (PR_SET_PDEATHSIG: a kill -9 of the daemon leaves no
 orphan), and ignores the signals meant for the daemon (a terminal's Ctrl-C or systemd's
 SIGTERM to the whole group must not break the pool during the grace period).
@@ -84,7 +84,7 @@ class Preparer:
                  method, extra={"stage": "startup"})
 
     async def ready(self) -> None:
-        """Wait until every worker has imported talon and prepared the warm-up message."""
+        """Wait until every worker has imported the stages and prepared the warm-up message."""
         try:
             await asyncio.gather(*(asyncio.wrap_future(f) for f in self._warming))
         except BrokenProcessPool as exc:

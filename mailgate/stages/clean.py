@@ -17,4 +17,5 @@ class Clean:
     def __call__(self, msg: Inbound, env: Env) -> None:
         p = msg.parsed
         assert p is not None
-        msg.clean = clean_text(p.text_plain, p.text_html, disclaimers=env.settings.clean.disclaimers)
+        msg.clean = clean_text(p.text_plain, p.text_html, disclaimers=env.settings.clean.disclaimers,
+                               subject=p.subject)
