@@ -22,6 +22,7 @@ from mailgate.errors import PolicyOutcome, StageFailure, TransientError
 from mailgate.lifecycle.stage import Lifecycle
 from mailgate.parse import content_hash, message_ids
 from mailgate.spool import MAX_ATTEMPTS, SpoolEntry
+from mailgate.spool_aside import UnreadableEntry
 from mailgate.stages.addressing import Addressing
 from mailgate.stages.alerts import AlertGrouping
 from mailgate.stages.base import Env, Inbound, Stage
@@ -184,7 +185,11 @@ def drain(env: Env, limit: int | None = None) -> list[Outcome]:
     for name in env.spool.pending():
         if limit is not None and len(outcomes) >= limit:
             break
-        entry = env.spool.claim(name)
+        try:
+            entry = env.spool.claim(name)
+        except UnreadableEntry as exc:  # another user's file: set aside, the rest goes on
+            log.error("%s", exc)
+            continue
         if entry is None:
             continue  # another worker took it
         try:

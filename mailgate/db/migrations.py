@@ -85,6 +85,13 @@ def _v8_outbox_recipient(db: pw.Database) -> None:
                    '("recipient", "kind", "created_at")')
 
 
+def _v9_task_failures(db: pw.Database) -> None:
+    """Supervised tasks that keep crashing, for `mailgate status` (issue 17)."""
+    from mailgate.db.task_health import HEALTH_MODELS
+
+    db.create_tables(HEALTH_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -94,6 +101,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (6, _v6_lookup_indexes),
     (7, _v7_lifecycle),
     (8, _v8_outbox_recipient),
+    (9, _v9_task_failures),
 ]
 
 LATEST = MIGRATIONS[-1][0]

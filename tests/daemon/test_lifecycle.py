@@ -111,7 +111,7 @@ def test_status_reports_daemon_spool_and_jobs(make_daemon) -> None:
     wait_until(lambda: any(j["runs"] for j in d.gateway.json("status")["jobs"]), what="the first heartbeat")
     st = d.gateway.json("status")
     assert st["daemon_running"] is True
-    assert st["spool"] == {"queued": 0, "processing": 0}
+    assert st["spool"] == {"queued": 0, "processing": 0, "set_aside": 0}
     assert st["quarantine"] == 0 and st["outbox"]["failed"] == 0
     [hb] = [j for j in st["jobs"] if j["name"] == "heartbeat"]
     assert hb["last_status"] == "ok" and "spool backlog 0" in hb["last_result"]
