@@ -72,11 +72,11 @@ class CommandContext:
         return self.env.settings
 
     def record(self, field_name: str, old: object, new: object, line: str = "") -> str:
-        """Store one change as an Event and return its receipt line (`field: old → new`)."""
+        """Store one change as an Event and return its receipt line (`field: old -> new`)."""
         event = record_event(self.ticket, self.actor.address, field_name, old, new, self.message, self.env)
         old_s, new_s = event.old, event.new
         self.changes.append(Change(field_name, old_s, new_s, self.actor.address))
-        return line or f"{field_name}: {old_s or '-'} → {new_s or '-'}"
+        return line or f"{field_name}: {old_s or '-'} -> {new_s or '-'}"  # as alert mails write it
 
 
 class Command(Protocol):
