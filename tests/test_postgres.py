@@ -44,7 +44,8 @@ def test_unreachable_postgres_is_a_temporary_failure(tmp_path: Path) -> None:
     from tests.pg import free_port
 
     config = tmp_path / "mailgate.toml"
-    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "no-rules")
+    (tmp_path / "rules").mkdir()
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "rules")
     config.write_text(text.replace('database = "sqlite:///store/mailgate.db"',
                                    f'database = "postgresql://nobody@127.0.0.1:{free_port()}/none"'))
     result = Gateway(tmp_path, config).cli("ticket", "list")

@@ -35,6 +35,7 @@ def check_settings(s: Settings) -> None:
     db = s.store.database
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
+    _check_folders(s)
     _check_daemon(s)
     _check_threading(s)
     _check_commands(s, names)
@@ -42,6 +43,14 @@ def check_settings(s: Settings) -> None:
     from mailgate.lifecycle.settings import check_lifecycle  # issue 7
 
     check_lifecycle(s, names)
+
+
+def _check_folders(s: Settings) -> None:
+    """A templates or rules folder that is not there quarantined every new mail
+    (TemplateNotFound) and made `rules check` say "OK: 0 rule(s)" (issue 17)."""
+    for key, folder in (("templates", s.templates_dir), ("rules", s.rules_dir)):
+        if not folder.is_dir():
+            raise ConfigError(f"{key}: no such folder {folder} (a relative path is relative to {s.base_dir})")
 
 
 def _check_threading(s: Settings) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 ROLES = ("requester", "technician", "admin")
 DEFAULT_CONFIG_NAME = "mailgate.toml"
+# the templates and rules that come with mailgate (package data): what `templates` and
+# `rules` name when they keep their default and no such folder is beside the configuration
+SHIPPED = Path(__file__).resolve().parent.parent / "shipped"
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,19 @@ class Settings:
 
     @property
     def templates_dir(self) -> Path:
-        return self.resolve(self.templates)
+        return self._folder(self.templates, "templates")
+
+    @property
+    def rules_dir(self) -> Path:
+        return self._folder(self.rules, "rules")
+
+    def _folder(self, value: str, default: str) -> Path:
+        """The folder beside the configuration; the shipped one when the key keeps its
+        default and there is none (a configuration copied to /etc/mailgate)."""
+        path = self.resolve(value)
+        if value == default and not path.exists():
+            return SHIPPED / default
+        return path
 
     @property
     def database_url(self) -> str:

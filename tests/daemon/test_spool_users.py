@@ -156,3 +156,19 @@ def test_status_reports_a_worker_that_keeps_crashing_and_exits_1(site) -> None:
     data = json.loads(d.gateway.cli("status", "--json").stdout)
     assert [t["task"] for t in data["failing_tasks"]] == ["worker"] and data["errors"]
     assert d.running()  # the listeners still answer meanwhile
+
+
+@pytest.mark.parametrize("key", ["spool", "attachments"])
+def test_a_store_folder_the_daemon_cannot_write_is_one_line_and_exit_78(site, key: str) -> None:
+    """Issue 17, item 4: it was a PermissionError traceback (the spool at start-up, the
+    attachments folder at the first mail with a file)."""
+    d = site(start=False)
+    folder = d.gateway.dir / "store" / key
+    folder.mkdir(exist_ok=True)
+    os.chown(folder, 0, 0)  # root's, mode 0755: the daemon's user cannot write it
+    r = subprocess.run([*d.prefix, str(MAILGATE_BIN), "--config", str(d.gateway.config), "serve"],
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode == 78, err
+    assert f"configuration error: store.{key}: {folder} is not writable by nobody" in err
+    assert "Traceback" not in err and err.count(f"store.{key}") == 1
