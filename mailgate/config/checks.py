@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
 from mailgate.errors import ConfigError
@@ -96,6 +98,7 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
             if name not in COMMANDS:
                 raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
                                   f"(known: *, {', '.join(sorted(COMMANDS))})")
+    _check_relay(s)
     if s.alerts.attach_max_bytes < 0:
         raise ConfigError("alerts.attach_max_bytes: expected 0 or a positive number of bytes")
     o = s.outbox
@@ -104,6 +107,22 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
             raise ConfigError(f"outbox.{key}: expected a positive number of seconds, got {getattr(o, key)}")
     if o.max_attempts < 1:
         raise ConfigError(f"outbox.max_attempts: expected at least 1, got {o.max_attempts}")
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_ADDRESS_LITERAL = re.compile(r"\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]")
+
+
+def _check_relay(s: Settings) -> None:
+    r = s.relay
+    if not 1 <= r.port <= 65535:
+        raise ConfigError(f"relay.port: expected 1 to 65535, got {r.port}")
+    if r.timeout <= 0:
+        raise ConfigError(f"relay.timeout: expected a positive number of seconds, got {r.timeout}")
+    if r.helo_name and not (_HOST_NAME.fullmatch(r.helo_name) or _ADDRESS_LITERAL.fullmatch(r.helo_name)):
+        raise ConfigError(f"relay.helo_name: expected a host name like mail.example.com or an address literal "
+                          f"like [192.0.2.1], got {r.helo_name!r}")
 
 
 def _check_daemon(s: Settings) -> None:

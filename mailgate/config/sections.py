@@ -83,6 +83,9 @@ class RelaySettings:
     username: str = ""
     password: str = ""
     timeout: float = 30.0
+    # the name in our EHLO to the relay; "" = this machine's FQDN (which is "localhost" on
+    # many hosts, and some relays refuse or score that)
+    helo_name: str = ""
 
 
 @dataclass(frozen=True)
