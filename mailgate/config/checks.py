@@ -134,11 +134,12 @@ def _check_daemon(s: Settings) -> None:
             raise ConfigError(f"{where}.port: expected 0 to 65535, got {lst.port}")
         if not 0 <= lst.socket_mode <= 0o777:
             raise ConfigError(f"{where}.socket_mode: expected permission bits like 0o660, got {lst.socket_mode}")
-        for key in ("max_sessions", "max_recipients"):
+        for key in ("max_sessions", "max_sessions_per_client", "max_recipients"):
             if getattr(lst, key) < 1:
                 raise ConfigError(f"{where}.{key}: expected a positive integer, got {getattr(lst, key)}")
-        if lst.timeout <= 0:
-            raise ConfigError(f"{where}.timeout: expected a positive number of seconds, got {lst.timeout}")
+        for key in ("timeout", "busy_timeout"):
+            if getattr(lst, key) <= 0:
+                raise ConfigError(f"{where}.{key}: expected a positive number of seconds, got {getattr(lst, key)}")
         if bool(lst.tls_cert) != bool(lst.tls_key):
             raise ConfigError(f"{where}.tls_key: tls_cert and tls_key must be given together")
         if lst.require_starttls and not lst.tls_cert:

@@ -101,8 +101,12 @@ class SmtpListenSettings:
     socket_mode: int = 0o660
     hostname: str = ""  # name in the greeting; "" = this machine's FQDN
     max_sessions: int = 100  # more concurrent connections get 421 and are closed
+    # concurrent connections from one client address; more get 421, so one address cannot
+    # take every slot (a unix socket, the local MTA, is not limited)
+    max_sessions_per_client: int = 20
     max_recipients: int = 100  # further RCPTs in one transaction get 452 (the client sends them later)
-    timeout: float = 300.0  # idle seconds before the session is closed (RFC 5321 4.5.3.2)
+    timeout: float = 300.0  # seconds to wait for the next command (RFC 5321 4.5.3.2); DATA has as long
+    busy_timeout: float = 10.0  # ... while more than half of max_sessions are in use
     tls_cert: str = ""  # PEM certificate + key: offer STARTTLS
     tls_key: str = ""
     require_starttls: bool = False

@@ -196,8 +196,10 @@ class Wire:
     """A raw SMTP/LMTP conversation, for what smtplib will not send (bare LF, garbage,
     disconnects) and for LMTP's per-recipient replies."""
 
-    def __init__(self, port: int, timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 10.0, source: str | None = None) -> None:
+        """`source`: the local address to connect from (another client: 127.0.0.2, ...)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
 
     def reply(self) -> tuple[int, str]:
