@@ -23,6 +23,7 @@ import mailparser
 
 from mailgate.charsets import charset_hints, decode_hinted
 from mailgate.encoded_words import decode_words, quote_words_in_names
+from mailgate.mime_limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, check_structure
 from mailgate.mimeparts import Attachment, DeliveryReport, Walk, visit
 
 __all__ = ["Attachment", "DeliveryReport", "ParsedMessage", "content_hash", "decode_words",
@@ -220,9 +221,12 @@ def looks_like_message(raw: bytes) -> bool:
     return re.search(rb"^[!-9;-~]+[ \t]*:", head, re.M) is not None
 
 
-def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all.
-    headers_only skips the body (a message refused for its size is still answered)."""
+def parse_message(raw: bytes, *, headers_only: bool = False, max_depth: int = DEFAULT_MAX_DEPTH,
+                  max_parts: int = DEFAULT_MAX_PARTS) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all,
+    and MimeLimitExceeded (a ValueError) on a MIME structure deeper than max_depth or with
+    more than max_parts parts, before the expensive parse. headers_only skips the body (a
+    message refused for its size is still answered)."""
     if not raw.strip():
         raise ValueError("empty message")
     if not looks_like_message(raw):
@@ -238,6 +242,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
 
     walk, defects = Walk(hints=charset_hints(raw)), ()
     if not headers_only:
+        check_structure(raw, max_depth, max_parts)
         tree, defects = _mime_tree(raw)
         visit(tree, walk)
     chash = content_hash(raw)

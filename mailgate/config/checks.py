@@ -17,6 +17,10 @@ def check_settings(s: Settings) -> None:
         raise ConfigError("gateway.secret: expected a non-empty string (or set MAILGATE_SECRET)")
     if s.gateway.max_message_size <= 0:
         raise ConfigError("gateway.max_message_size: expected a positive number of bytes")
+    if not 1 <= s.gateway.max_mime_depth <= 100:  # deeper than 100 meets Python's recursion limit
+        raise ConfigError(f"gateway.max_mime_depth: expected 1 to 100 levels, got {s.gateway.max_mime_depth}")
+    if s.gateway.max_mime_parts < 1:
+        raise ConfigError(f"gateway.max_mime_parts: expected a positive number of parts, got {s.gateway.max_mime_parts}")
     if not s.queues:
         raise ConfigError("queue: expected at least one [[queue]] with a name and an address")
     names: set[str] = set()

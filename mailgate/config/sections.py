@@ -22,6 +22,10 @@ class GatewaySettings:
     # acknowledgements per sender and hour: stops a misbehaving autoresponder from a loop
     ack_rate_limit: int = 5
     max_message_size: int = 25 * 1024 * 1024
+    # a MIME structure nested deeper, or with more parts, is quarantined before it is parsed
+    # (parser bombs: issue 17); mailgate.mime_limits has the defaults
+    max_mime_depth: int = 50
+    max_mime_parts: int = 1000
 
 
 @dataclass(frozen=True)
