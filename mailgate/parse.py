@@ -25,6 +25,7 @@ from mailgate.charsets import charset_hints, decode_hinted
 from mailgate.encoded_words import decode_words, quote_words_in_names
 from mailgate.mime_limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, check_structure
 from mailgate.mimeparts import Attachment, DeliveryReport, Walk, visit
+from mailgate.safe_text import MAX_SUBJECT_LENGTH, clip, one_line, stored_filename
 
 __all__ = ["Attachment", "DeliveryReport", "ParsedMessage", "content_hash", "decode_words",
            "message_ids", "parse_headers", "parse_message"]
@@ -95,6 +96,12 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_storable_id(m) for m in found))
 
 
+def _stored(a: Attachment) -> Attachment:
+    """The name as stored: unfolded, capped (mailgate.safe_text), no NUL."""
+    name = no_nul(stored_filename(a.filename))
+    return a if name == a.filename else replace(a, filename=name)
+
+
 def no_nul(text: str) -> str:
     """NUL characters become U+FFFD: PostgreSQL text cannot hold them, and no mail client
     shows them; the raw bytes in the spool still have them."""
@@ -133,7 +140,7 @@ def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
     for name, addr in getaddresses([quote_words_in_names(v) for v in values]):
         addr = _clean_address(addr)
         if addr or name:
-            out.append((decode_words(name).replace("\n", " ").strip()[:200], addr))
+            out.append((one_line(decode_words(name)).strip()[:200], addr))
     return tuple(out)
 
 
@@ -252,7 +259,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False, max_depth: int = DE
     sender = _sender(fields)
     return ParsedMessage(
         message_id=message_id,
-        subject=re.sub(r"[\r\n]+", " ", decode_words(first("Subject") or "")).strip(),
+        subject=clip(one_line(decode_words(first("Subject") or "")).strip(), MAX_SUBJECT_LENGTH),
         from_addr=sender[1],
         from_name=sender[0],
         to=_addresses(all_of("To")),
@@ -264,8 +271,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False, max_depth: int = DE
         headers=tuple((k, decode_words(v)) for k, v in fields),
         text_plain=no_nul("\n".join(walk.plain)),
         text_html=no_nul("\n".join(walk.html)),
-        attachments=tuple(replace(a, filename=no_nul(a.filename)) if "\x00" in a.filename else a
-                          for a in walk.attachments),
+        attachments=tuple(_stored(a) for a in walk.attachments),
         content_hash=chash,
         defects=defects,
         report=walk.report,

@@ -22,6 +22,7 @@ from mailgate.mailer import queue_mail, ticket_references
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import is_staff
 from mailgate.ratelimit import over_limit
+from mailgate.safe_text import safe_filename
 from mailgate.stages.base import Env, Inbound
 from mailgate.stages.rows import sender_of, ticket_of
 
@@ -126,10 +127,11 @@ class Notify:
             return attached, listed  # Store wrote no Attachment rows: no query (most mail)
         for a in Attachment.select().where(Attachment.message == msg.message_row_id).order_by(Attachment.id):
             path = attachment_path(env.settings.attachments_dir, a.sha256)
+            name = safe_filename(a.filename, "(unnamed)")  # what we emit: a safe base name (issue 17)
             if a.size <= limit and path.exists():
-                attached.append((a.filename, a.content_type, path.read_bytes()))
+                attached.append((name, a.content_type, path.read_bytes()))
             else:
-                listed.append((a.filename or "(unnamed)", a.size))
+                listed.append((name, a.size))
         return attached, listed
 
     def _rate_limited(self, kind: str, address: str, env: Env, message_id: str) -> bool:
