@@ -19,6 +19,7 @@ from tests.conftest import Gateway, write_config  # noqa: E402
 from tests.daemon.conftest import DaemonProc, daemon_config  # noqa: E402
 from tests.daemon.dovecot import free_port, wait_port  # noqa: E402
 from tests.daemon.faults import kill_loop  # noqa: E402
+from tests.outbox.sink import Sink  # noqa: E402
 
 
 def main() -> None:
@@ -29,8 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         smtp, lmtp = free_port(), free_port()
-        config = write_config(Path(tmp), daemon_config(smtp, lmtp))
-        d = DaemonProc(Gateway(Path(tmp), config), smtp, lmtp)
+        sink = Sink(free_port()).start()  # the outbox's relay: never the machine's own MTA
+        config = write_config(Path(tmp), daemon_config(smtp, lmtp, relay_port=sink.port))
+        d = DaemonProc(Gateway(Path(tmp), config), smtp, lmtp, sink=sink)
         d.start()
         wait_port(smtp)
         try:
@@ -38,6 +40,7 @@ def main() -> None:
         finally:
             if d.running():
                 d.stop()
+            sink.stop()
     data = figures.as_dict()
     for key, value in data.items():
         print(f"{key:>13}: {value}")

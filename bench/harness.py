@@ -44,6 +44,10 @@ enabled = false
 [listen.http]
 port = 0
 
+[relay]                  # nothing listens there: a benchmark's acknowledgements must never
+host = "127.0.0.1"       # reach the machine's own MTA (localhost:25)
+port = 9
+
 [[queue]]
 name = "general"
 address = "helpdesk@example.com"

@@ -21,6 +21,7 @@ from email.policy import compat32
 from mailgate.charsets import decode_bytes, decode_hinted
 from mailgate.core.message import Attachment, DeliveryReport
 from mailgate.encoded_words import decode_words
+from mailgate.safe_text import unfold
 
 
 @dataclass
@@ -88,7 +89,8 @@ def _filename(part: email.message.Message, hints: tuple[str, ...] = ()) -> str:
         name = part.get_param("name")
         if isinstance(name, tuple):  # RFC 2231 on the Content-Type name parameter
             name = email.utils.collapse_rfc2231_value(name)
-    return decode_words(str(name)).strip() if name else ""
+    # a name folded over two lines (normal RFC 5322 folding) keeps no line break (issue 17)
+    return decode_words(unfold(str(name))).strip() if name else ""
 
 
 def _payload(part: email.message.Message) -> bytes:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,13 @@ from mailgate.db.transaction import write_transaction
 from mailgate.env import Env
 
 log = logging.getLogger("mailgate.outbox")
+
+
+@functools.cache
+def this_host() -> str:
+    """The FQDN for EHLO without `[relay] helo_name`, looked up once (aiosmtplib would ask
+    the resolver at every connection)."""
+    return socket.getfqdn()
 T = TypeVar("T")
 BATCH = 100
 
@@ -135,7 +143,8 @@ class OutboxSender:
         relay = self.env.settings.relay
         client = aiosmtplib.SMTP(hostname=relay.host, port=relay.port, timeout=relay.timeout,
                                  start_tls=True if relay.starttls else False,
-                                 username=relay.username or None, password=relay.password or None)
+                                 username=relay.username or None, password=relay.password or None,
+                                 local_hostname=relay.helo_name or this_host())
         await client.connect()
         return client
 

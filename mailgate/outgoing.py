@@ -18,10 +18,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from mailgate.safe_text import MAX_SUBJECT_LENGTH, clip, one_line, safe_filename
+
 # 998 is RFC 5322's hard line limit; we never let the library fold below it
 _POLICY = SMTP.clone(max_line_length=998)
 _ID_HEADERS = ("Message-ID", "In-Reply-To", "References")
 MAX_REFERENCES = 20
+MAX_NAME_LENGTH = 200  # characters of a display name in From:
 
 
 def new_message_id(domain: str, ticket_id: int | None = None) -> str:
@@ -40,7 +43,7 @@ def _id_list(ids: list[str]) -> list[str]:
 
 def display_from(name: str, address: str) -> str:
     """`"Alice Smith via Helpdesk" <helpdesk@example.com>`; RFC 2047 for non-ASCII names."""
-    name = " ".join(name.replace("\r", " ").replace("\n", " ").split())
+    name = " ".join(clip(one_line(name), MAX_NAME_LENGTH).split())
     if not name:
         return f"<{address}>"
     if name.isascii():
@@ -66,11 +69,18 @@ def compose(
     attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> str:
     """The full message text with CRLF line ends. `attachments` are (filename, content
-    type, bytes); `html` adds a text/html alternative to the plain body."""
-    top = [("To", ", ".join(to))]
+    type, bytes); `html` adds a text/html alternative to the plain body.
+
+    Every header value is made one line (no CR, LF or other line-breaking character: they
+    would end the header, and the email package refuses them) and the subject is capped;
+    the email package folds what is longer than a line, and a body line over 998 octets
+    is sent quoted-printable. Attachments go out under safe base names (issue 17)."""
+    top = [("To", ", ".join(one_line(a) for a in to))]
     if reply_to:
-        top.append(("Reply-To", reply_to))
-    top += [("Subject", subject), ("Date", format_datetime(date)), *(headers or {}).items()]
+        top.append(("Reply-To", one_line(reply_to)))
+    top += [("Subject", clip(one_line(subject), MAX_SUBJECT_LENGTH + 50)), ("Date", format_datetime(date)),
+            *((name, clip(one_line(value), 900)) for name, value in (headers or {}).items())]
+    attachments = [(safe_filename(name), content_type, data) for name, content_type, data in attachments]
     head_and_body = None
     if not html and not attachments:
         head_and_body = _plain_by_hand(top, to, reply_to, body)
@@ -92,14 +102,15 @@ def _with_email_package(top: list[tuple[str, str]], body: str, html: str | None,
     msg = EmailMessage(policy=_POLICY)
     for name, value in top:
         msg[name] = value
-    msg.set_content(body, cte="quoted-printable" if not body.isascii() else "7bit")
+    long_lines = any(len(line) > 998 for line in body.splitlines())  # RFC 5322's limit for 7bit
+    msg.set_content(body, cte="quoted-printable" if long_lines or not body.isascii() else "7bit")
     if html:
         msg.add_alternative(html, subtype="html", cte="quoted-printable")
     for filename, content_type, data in attachments:
         maintype, _, subtype = content_type.partition("/")
         if not subtype or maintype == "multipart":
             maintype, subtype = "application", "octet-stream"
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename or "attachment")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     head, _, tail = msg.as_string().partition("\r\n\r\n")
     return head, tail
 

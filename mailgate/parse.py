@@ -24,7 +24,9 @@ import mailparser
 from mailgate.charsets import charset_hints, decode_hinted
 from mailgate.core.message import Attachment, DeliveryReport, ParsedMessage
 from mailgate.encoded_words import decode_words, quote_words_in_names
+from mailgate.mime_limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, check_structure
 from mailgate.mimeparts import Walk, visit
+from mailgate.safe_text import MAX_SUBJECT_LENGTH, clip, one_line, stored_filename
 
 __all__ = ["Attachment", "DeliveryReport", "ParsedMessage", "content_hash", "decode_words",
            "message_ids", "parse_headers", "parse_message"]
@@ -55,6 +57,12 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     if not found and value.strip() and " " not in value.strip():
         found = [value.strip().strip("<>")]
     return tuple(dict.fromkeys(_storable_id(m) for m in found))
+
+
+def _stored(a: Attachment) -> Attachment:
+    """The name as stored: unfolded, capped (mailgate.safe_text), no NUL."""
+    name = no_nul(stored_filename(a.filename))
+    return a if name == a.filename else replace(a, filename=name)
 
 
 def no_nul(text: str) -> str:
@@ -95,7 +103,7 @@ def _addresses(values: list[str]) -> tuple[tuple[str, str], ...]:
     for name, addr in getaddresses([quote_words_in_names(v) for v in values]):
         addr = _clean_address(addr)
         if addr or name:
-            out.append((decode_words(name).replace("\n", " ").strip()[:200], addr))
+            out.append((one_line(decode_words(name)).strip()[:200], addr))
     return tuple(out)
 
 
@@ -183,9 +191,12 @@ def looks_like_message(raw: bytes) -> bool:
     return re.search(rb"^[!-9;-~]+[ \t]*:", head, re.M) is not None
 
 
-def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all.
-    headers_only skips the body (a message refused for its size is still answered)."""
+def parse_message(raw: bytes, *, headers_only: bool = False, max_depth: int = DEFAULT_MAX_DEPTH,
+                  max_parts: int = DEFAULT_MAX_PARTS) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Raises ValueError on input that is not a message at all,
+    and MimeLimitExceeded (a ValueError) on a MIME structure deeper than max_depth or with
+    more than max_parts parts, before the expensive parse. headers_only skips the body (a
+    message refused for its size is still answered)."""
     if not raw.strip():
         raise ValueError("empty message")
     if not looks_like_message(raw):
@@ -201,6 +212,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
 
     walk, defects = Walk(hints=charset_hints(raw)), ()
     if not headers_only:
+        check_structure(raw, max_depth, max_parts)
         tree, defects = _mime_tree(raw)
         visit(tree, walk)
     chash = content_hash(raw)
@@ -210,7 +222,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
     sender = _sender(fields)
     return ParsedMessage(
         message_id=message_id,
-        subject=re.sub(r"[\r\n]+", " ", decode_words(first("Subject") or "")).strip(),
+        subject=clip(one_line(decode_words(first("Subject") or "")).strip(), MAX_SUBJECT_LENGTH),
         from_addr=sender[1],
         from_name=sender[0],
         to=_addresses(all_of("To")),
@@ -222,8 +234,7 @@ def parse_message(raw: bytes, *, headers_only: bool = False) -> ParsedMessage:
         headers=tuple((k, decode_words(v)) for k, v in fields),
         text_plain=no_nul("\n".join(walk.plain)),
         text_html=no_nul("\n".join(walk.html)),
-        attachments=tuple(replace(a, filename=no_nul(a.filename)) if "\x00" in a.filename else a
-                          for a in walk.attachments),
+        attachments=tuple(_stored(a) for a in walk.attachments),
         content_hash=chash,
         defects=defects,
         report=walk.report,

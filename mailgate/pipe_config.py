@@ -171,6 +171,12 @@ def _write_record(path: Path, raw: bytes, settings: Settings) -> None:
     target = settings.spool_dir / RECORD_NAME
     tmp = target.with_name(f".{RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
+        st = os.stat(settings.spool_dir)
+        if st.st_uid != os.geteuid() and not (st.st_mode & 0o2020 == 0o2020):
+            return  # another user's spool, not shared: this process will be refused (spool.py)
+    except OSError:
+        pass
+    try:
         settings.spool_dir.mkdir(parents=True, exist_ok=True)
         # owner-only, like a key file: the secret's hash would let a reader test guesses
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -30,6 +30,7 @@ from mailgate.env import Env
 from mailgate.parse import content_hash, message_ids
 from mailgate.rulematch import record_match
 from mailgate.spool import MAX_ATTEMPTS
+from mailgate.spool_aside import UnreadableEntry
 from mailgate.stages.addressing import Addressing
 from mailgate.stages.alerts import Alerts
 from mailgate.stages.classify import Classify
@@ -213,7 +214,11 @@ def drain(env: Env, limit: int | None = None) -> list[Outcome]:
     for name in env.spool.pending():
         if limit is not None and len(outcomes) >= limit:
             break
-        entry = env.spool.claim(name)
+        try:
+            entry = env.spool.claim(name)
+        except UnreadableEntry as exc:  # another user's file: set aside, the rest goes on
+            log.error("%s", exc)
+            continue
         if entry is None:
             continue  # another worker took it
         try:

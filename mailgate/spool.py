@@ -4,6 +4,7 @@ Layout under the spool directory:
   raw/ab/<sha256>        the bytes exactly as received, immutable, content-addressed
   queue/<entry>.json     a message waiting to be processed (source, recipients, attempts)
   processing/<entry>     claimed by a worker; left behind by a crash, recovered on start-up
+  unreadable/<entry>     set aside: this user cannot read the entry or its bytes (yet)
   daemon.lock            flock'ed by a running daemon, so `mailgate deliver` only spools
 
 Every write is file → fsync → rename → fsync(directory), so once `accept()` returns the
@@ -39,12 +40,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_durably(path: Path, data: bytes, sync_dir: bool = True) -> None:
+def _write_durably(path: Path, data: bytes, sync_dir: bool = True, mode: int | None = None) -> None:
     # unique per writer: two threads spooling the same bytes must not share a temporary file
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         try:
+            if mode is not None:
+                os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
@@ -63,49 +66,32 @@ def _write_durably(path: Path, data: bytes, sync_dir: bool = True) -> None:
         _fsync_dir(path.parent)
 
 
-_SYNC_THREADS = 8
-_sync_pool = None
-
-
-def _each(fn: Any, items: list) -> None:
-    """fn on every item; from the sync threads when there are many (a single message's two
-    files sync faster in this thread than a thread hand-off costs, and `mailgate deliver`
-    must not import concurrent.futures)."""
-    global _sync_pool
-    if len(items) <= 3:
-        for item in items:
-            fn(item)
-        return
-    if _sync_pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _sync_pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="mailgate-spool-sync")
-    for _ in _sync_pool.map(fn, items):
-        pass
-
-
-def _write_all_durably(files: dict[Path, bytes], dirs: set[Path]) -> None:
+def _write_all_durably(files: dict[Path, bytes], dirs: set[Path], each: Any, mode: int | None = None) -> None:
     """_write_durably for many files at once: every file is written, then all are fsync'd
     from a few threads at the same time (the filesystem's journal commits concurrent fsyncs
     together: on this project's ext4 a batch of 32 files syncs in about half the wall time),
     then renamed into place, then each folder is fsync'd. Nothing is renamed before its
-    data is on disk, and the function returns only when everything is."""
+    data is on disk, and the function returns only when everything is. `each(fn, items)`
+    runs fn on every item (the spool's sync threads for many); `mode`: set exactly, whatever
+    the umask (a shared spool's files must stay readable by the group)."""
     opened: list[tuple[Path, Path, int]] = []
     try:
         for path, data in files.items():
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
             opened.append((path, tmp, fd))
+            if mode is not None:
+                os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-        _each(os.fsync, [fd for _, _, fd in opened])
+        each(os.fsync, [fd for _, _, fd in opened])
         while opened:  # in the callers' order: the raw bytes before the entry naming them
             path, tmp, fd = opened[0]
             os.close(fd)
             del opened[0]
             os.replace(tmp, path)
-        _each(_fsync_dir, list(dirs))
+        each(_fsync_dir, list(dirs))
     finally:
         for _, tmp, fd in opened:  # failed before a rename: nothing half-written stays
             os.close(fd)
@@ -115,39 +101,8 @@ def _write_all_durably(files: dict[Path, bytes], dirs: set[Path]) -> None:
                 pass
 
 
-_forget_queue: tuple[int, Any] | None = None  # (pid, queue): a forked child starts its own thread
-
-
-def _forgetter() -> Any:
-    global _forget_queue
-    if _forget_queue is None or _forget_queue[0] != os.getpid():
-        import atexit
-        import queue
-        import threading
-
-        jobs: queue.Queue = queue.Queue()
-
-        def run() -> None:
-            while True:
-                paths = jobs.get()
-                for path in paths:
-                    try:
-                        os.unlink(path)
-                    except FileNotFoundError:
-                        pass
-                    except OSError:  # left for recovery: reprocessing finds the message stored
-                        pass
-                jobs.task_done()
-
-        threading.Thread(target=run, name="mailgate-spool-forget", daemon=True).start()
-        _forget_queue = (os.getpid(), jobs)
-        atexit.register(_flush_forgetter)
-    return _forget_queue[1]
-
-
-def _flush_forgetter() -> None:
-    if _forget_queue is not None and _forget_queue[0] == os.getpid():
-        _forget_queue[1].join()
+class SpoolOwnerError(TransientError):
+    """This process may not write the spool: the daemon could not read what it wrote."""
 
 
 class Spool:
@@ -156,13 +111,67 @@ class Spool:
         self.raw_dir = self.root / "raw"
         self.queue_dir = self.root / "queue"
         self.processing_dir = self.root / "processing"
+        # entries this process cannot read (another user wrote them): out of the queue's way
+        # until they are readable again (Worker puts them back)
+        self.unreadable_dir = self.root / "unreadable"
         self._made = False
+        self._access: tuple[int | None, int | None] | None = None  # (file mode, folder mode)
+        self._threads: Any = None  # mailgate.spool_threads.SpoolThreads, made on first use
 
     def _ensure(self) -> None:
         if not self._made:
-            for d in (self.raw_dir, self.queue_dir, self.processing_dir):
-                d.mkdir(parents=True, exist_ok=True)
+            _, dir_mode = self._writer_modes()
+            for d in (self.raw_dir, self.queue_dir, self.processing_dir, self.unreadable_dir):
+                self._mkdir(d, dir_mode, parents=True)
             self._made = True
+
+    @staticmethod
+    def _mkdir(path: Path, mode: int | None, parents: bool = False) -> bool:
+        """True when the folder was made now. A shared spool's folder gets the spool's own
+        mode (group-writable, set-gid) whatever this process's umask is."""
+        if path.is_dir():
+            return False
+        path.mkdir(parents=parents, exist_ok=True)
+        if mode is not None:
+            os.chmod(path, mode)
+        return True
+
+    def _writer_modes(self) -> tuple[int | None, int | None]:
+        """Who may write here, checked once per Spool. The spool's owner may; so may anyone
+        else when the spool is shared with a group (group-writable and set-gid: what they
+        write belongs to the group, and is made group-readable, so the daemon reads it).
+        Anyone else is refused: files they wrote would stop the daemon (issue 17).
+        Returns the (file, folder) modes to set in a shared spool, None when not shared."""
+        if self._access is None:
+            try:
+                st = os.stat(self.root)
+            except FileNotFoundError:  # made now, by and for this user
+                self._access = (None, None)
+                return self._access
+            shared = bool(st.st_mode & 0o2000) and bool(st.st_mode & 0o020)
+            if st.st_uid != os.geteuid() and not shared:
+                from mailgate.spool_owner import owner_message
+
+                raise SpoolOwnerError(owner_message(self.root, st.st_uid))
+            self._access = (0o640, st.st_mode & 0o7777) if shared else (None, None)
+        return self._access
+
+    def _each(self, fn: Any, items: list) -> None:
+        """fn on every item; from the sync threads when there are many (a single message's two
+        files sync faster in this thread than a thread hand-off costs, and `mailgate deliver`
+        must not import concurrent.futures)."""
+        if len(items) <= 3:
+            for item in items:
+                fn(item)
+            return
+        self._spool_threads().each(fn, items)
+
+    def _spool_threads(self) -> Any:
+        if self._threads is None:
+            from mailgate.spool_threads import SpoolThreads
+
+            self._threads = SpoolThreads(self)
+        return self._threads
 
     def raw_path(self, sha256: str) -> Path:
         return self.raw_dir / sha256[:2] / sha256
@@ -170,11 +179,12 @@ class Spool:
     def store_raw(self, raw: bytes) -> str:
         """Store bytes content-addressed; returns the SHA-256. Idempotent."""
         self._ensure()
+        file_mode, dir_mode = self._writer_modes()
         sha = hashlib.sha256(raw).hexdigest()
         path = self.raw_path(sha)
         if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            _write_durably(path, raw)
+            self._mkdir(path.parent, dir_mode)
+            _write_durably(path, raw, mode=file_mode)
         return sha
 
     def accept(self, raw: bytes, source: str, recipients: tuple[str, ...] = (), **extra: object) -> SpoolEntry:
@@ -184,6 +194,7 @@ class Spool:
         """
         try:
             self._ensure()
+            file_mode, dir_mode = self._writer_modes()
             sha = hashlib.sha256(raw).hexdigest()
             now = time.time()
             name = f"{time.time_ns():020d}-{sha[:16]}-{os.getpid()}-{os.urandom(3).hex()}.json"
@@ -196,13 +207,12 @@ class Spool:
             dirs = {self.queue_dir}
             path = self.raw_path(sha)
             if not path.exists():
-                if not path.parent.exists():
-                    path.parent.mkdir(exist_ok=True)
+                if self._mkdir(path.parent, dir_mode):
                     dirs.add(self.raw_dir)
                 files[path] = raw
                 dirs.add(path.parent)
             files[self.queue_dir / name] = json.dumps(entry._asdict()).encode()
-            _write_all_durably(files, dirs)
+            _write_all_durably(files, dirs, self._each, file_mode)
             return entry
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -218,6 +228,7 @@ class Spool:
         and a crash leaves the entries for recover(). Raises TransientError like accept()."""
         try:
             self._ensure()
+            file_mode, dir_mode = self._writer_modes()
             dirs: set[Path] = {self.processing_dir}
             entries = []
             files: dict[Path, bytes] = {}
@@ -225,7 +236,7 @@ class Spool:
                 sha = hashlib.sha256(raw).hexdigest()
                 path = self.raw_path(sha)
                 if path not in files and not path.exists():
-                    path.parent.mkdir(exist_ok=True)
+                    self._mkdir(path.parent, dir_mode)
                     files[path] = raw
                     dirs.add(path.parent)
                 name = f"{time.time_ns():020d}-{sha[:16]}-{os.getpid()}-{os.urandom(3).hex()}.json"
@@ -233,7 +244,7 @@ class Spool:
                 files[self.processing_dir / name] = json.dumps(entry._asdict()).encode()
                 entries.append(entry)
             dirs.add(self.raw_dir)  # a shard folder made just now must survive too
-            _write_all_durably(files, dirs)
+            _write_all_durably(files, dirs, self._each, file_mode)
             return entries
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -251,10 +262,23 @@ class Spool:
         self._ensure()
         return len(self.pending()) + len(os.listdir(self.processing_dir))
 
+    def counts(self) -> dict[str, int]:
+        """Entries queued, in processing and set aside, for `mailgate status`: reads only,
+        so a spool no daemon has used yet (no folders) is simply empty."""
+        out = {}
+        for key, folder in (("queued", self.queue_dir), ("processing", self.processing_dir),
+                            ("set_aside", self.unreadable_dir)):
+            try:
+                out[key] = sum(1 for n in os.listdir(folder) if n.endswith(".json"))
+            except FileNotFoundError:
+                out[key] = 0
+        return out
+
     def claim(self, name: str) -> SpoolEntry | None:
         """Move an entry to processing/ (atomic, so two workers never take the same one) and
         count the attempt before any work starts: a message that kills the process is
-        recognised on the next start by its attempt count.
+        recognised on the next start by its attempt count. An entry this process cannot
+        read is set aside and spool_aside.UnreadableEntry raised: it must not stop the queue.
 
         Neither step is fsync'd, on purpose. The count guards against the *process* dying
         (kill -9, a crash in a C library), and a dead process loses nothing it wrote: the
@@ -268,7 +292,12 @@ class Spool:
             os.rename(src, dst)
         except FileNotFoundError:
             return None
-        data = json.loads(dst.read_bytes())
+        try:
+            data = json.loads(dst.read_bytes())
+        except (OSError, ValueError) as exc:  # another user's file, or damaged: out of the way
+            from mailgate.spool_aside import set_aside_unreadable
+
+            raise set_aside_unreadable(self, name, exc) from exc
         data["attempts"] = int(data.get("attempts", 0)) + 1
         tmp = dst.with_name(f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         tmp.write_bytes(json.dumps(data).encode())
@@ -290,11 +319,12 @@ class Spool:
         a crash is recovered and the (Message-ID, content hash) check finds its message
         already stored. `flush()` (also run at exit) waits until all are gone."""
         if entries:
-            _forgetter().put([self.processing_dir / e.name for e in entries])
+            self._spool_threads().forget([self.processing_dir / e.name for e in entries])
 
     def flush(self) -> None:
         """Wait until every entry handed to `forget()` is gone."""
-        _flush_forgetter()
+        if self._threads is not None:
+            self._threads.flush()
 
     def release(self, entry: SpoolEntry) -> None:
         """Put a claimed entry back (transient failure): it will be retried."""
@@ -331,9 +361,12 @@ class Spool:
         return fd
 
     def daemon_running(self) -> bool:
-        if not self.lock_path.exists():
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except FileNotFoundError:
             return False
-        fd = os.open(self.lock_path, os.O_RDONLY)
+        except PermissionError:  # cannot tell: the entry waits in the spool rather than being processed
+            return True  # here by a user whose files the daemon's database would not take
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -341,3 +374,4 @@ class Spool:
         finally:
             os.close(fd)
         return False
+

@@ -17,6 +17,7 @@ from mailgate.db.models import (
     Ticket,
     TicketTag,
 )
+from mailgate.safe_text import safe_filename
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -42,7 +43,10 @@ def message_dict(m: Message) -> dict[str, Any]:
         "quoted": m.quoted, "signature": m.signature, "thread_signal": m.thread_signal,
         "auto_class": m.auto_class, "internal": bool(m.internal), "has_html": bool(m.html),
         "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            # filename: as the sender wrote it (for the record); safe_name: what we emit
+            # (downloads' Content-Disposition, listings): a safe base name
+            {"id": a.id, "filename": a.filename, "safe_name": safe_filename(a.filename),
+             "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "content_id": a.content_id or None}
             for a in Attachment.select().where(Attachment.message == m).order_by(Attachment.id)
         ],

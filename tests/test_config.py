@@ -83,3 +83,37 @@ def test_secret_from_environment(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setenv("MAILGATE_SECRET", "from-env")
     assert load_settings(write_config(tmp_path)).gateway.secret == "from-env"
+
+
+def test_the_default_config_outside_the_checkout_uses_the_shipped_templates_and_rules(tmp_path: Path) -> None:
+    """Issue 17, item 4: copied to /etc/mailgate, the documented defaults resolved templates/
+    and rules/ beside it, which do not exist there: every mail was quarantined
+    (TemplateNotFound) and `rules check` said "OK: 0 rule(s)"."""
+    etc = tmp_path / "etc" / "mailgate"
+    etc.mkdir(parents=True)
+    (etc / "mailgate.toml").write_text((ROOT / "mailgate.toml").read_text())
+    gw = Gateway(etc, etc / "mailgate.toml")
+    check = gw.cli("rules", "check")
+    assert check.exit_code == 0 and "OK: 0 rule(s)" not in check.output
+    rules = gw.json("rules", "check")
+    assert rules["folder"] == str(ROOT / "mailgate" / "shipped" / "rules")
+    assert "40-alertmanager.toml" in rules["files"]
+    raw = (b"From: Bob <bob@customer.example>\r\nTo: helpdesk@example.com\r\nSubject: Printer\r\n"
+           b"Message-ID: <etc1@customer.example>\r\n\r\nIt prints blank pages.\r\n")
+    assert gw.deliver(raw).exit_code == 0
+    assert gw.json("quarantine", "list") == []
+    [ack] = [o for o in gw.outbox() if o["kind"] == "ack"]
+    assert ack["recipients"] == ["bob@customer.example"]
+
+
+@pytest.mark.parametrize("key", ["templates", "rules"])
+def test_a_configured_folder_that_does_not_exist_is_an_error_naming_the_key(tmp_path: Path, key: str) -> None:
+    missing = tmp_path / "etc" / key
+    text = base(tmp_path).replace(f'{key} = "{ROOT / "templates" if key == "templates" else tmp_path / "rules"}"',
+                                  f'{key} = "{missing}"')
+    (tmp_path / "rules").mkdir()
+    cfg = tmp_path / "mailgate.toml"
+    cfg.write_text(text)
+    result = Gateway(tmp_path, cfg).cli("rules", "check")
+    assert result.exit_code == 78
+    assert f"{cfg}: {key}: no such folder {missing}" in result.stderr

@@ -44,9 +44,26 @@ def test_unreachable_postgres_is_a_temporary_failure(tmp_path: Path) -> None:
     from tests.pg import free_port
 
     config = tmp_path / "mailgate.toml"
-    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "no-rules")
+    (tmp_path / "rules").mkdir()
+    text = BASE_CONFIG.format(templates=ROOT / "templates", rules=tmp_path / "rules")
     config.write_text(text.replace('database = "sqlite:///store/mailgate.db"',
                                    f'database = "postgresql://nobody@127.0.0.1:{free_port()}/none"'))
     result = Gateway(tmp_path, config).cli("ticket", "list")
     assert result.exit_code == 75
     assert "temporary failure: database" in result.stderr
+
+
+def test_a_crashing_task_is_reported_by_status_on_postgres(pg_gateway: Gateway) -> None:
+    """The supervisor's crash record (issue 17) is an upsert: it must work on the server."""
+    from mailgate.app import build_env
+    from mailgate.config import load_settings
+    from mailgate.db.task_health import clear_task, record_crash
+
+    build_env(load_settings(pg_gateway.config))
+    assert record_crash("node-a", "worker", "PermissionError: first") == 1
+    assert record_crash("node-a", "worker", "PermissionError: [Errno 13] Permission denied") == 2
+    result = pg_gateway.cli("status")
+    assert result.exit_code == 1
+    assert "task worker is failing: 2 crashes since" in result.output and "Errno 13" in result.output
+    clear_task("node-a", "worker")
+    assert pg_gateway.cli("status").exit_code == 0

@@ -28,13 +28,13 @@ def check_rules(ctx: Context, as_json: bool) -> None:
     rows = [{"file": r.source, "name": r.name, "description": r.description,
              "actions": [a.key for a in r.actions]} for r in ruleset.rules]
     if as_json:
-        emit_json({"folder": str(ctx.settings.resolve(ctx.settings.rules)), "files": list(ruleset.files),
+        emit_json({"folder": str(ctx.settings.rules_dir), "files": list(ruleset.files),
                    "rules": rows})
         return
     table(["file", "rule", "actions", "description"],
           [[r["file"], r["name"], ",".join(r["actions"]), r["description"]] for r in rows], empty="No rules.")
     click.echo(f"OK: {len(rows)} rule(s) in {len(ruleset.files)} file(s) "
-               f"from {ctx.settings.resolve(ctx.settings.rules)}")
+               f"from {ctx.settings.rules_dir}")
 
 
 def _what_happens(decision: Any) -> list[str]:

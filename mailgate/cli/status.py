@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 import click
@@ -19,10 +18,11 @@ def collect(ctx: Context) -> dict:
     from peewee import fn
 
     from mailgate.db.models import DaemonState, ImapAccountState, Outbox, Quarantine, ScheduledJob
+    from mailgate.db.task_health import failing
 
     env = ctx.env
     spool = env.spool
-    processing = len([n for n in os.listdir(spool.processing_dir) if n.endswith(".json")])
+    counts = spool.counts()  # reads only: a spool no daemon ever used has no folders yet
     outbox = {state: Outbox.select().where(Outbox.state == state).count() for state in ("pending", "failed")}
     retrying = Outbox.select().where(Outbox.state == "pending", Outbox.attempts > 0).count()
     oldest = Outbox.select(fn.MIN(Outbox.created_at)).where(Outbox.state == "pending").scalar()
@@ -38,9 +38,17 @@ def collect(ctx: Context) -> dict:
     jobs = [{"name": j.name, "next_run": _iso(j.next_run_at), "last_run": _iso(j.last_run_at),
              "last_status": j.last_status, "last_result": j.last_result, "runs": j.runs, "failures": j.failures}
             for j in ScheduledJob.select().order_by(ScheduledJob.name)]
+    running = spool.daemon_running()
+    tasks = [{"node": t.node, "task": t.task, "failures": t.failures, "last_error": t.last_error,
+              "since": _iso(t.first_failed_at), "last_failure": _iso(t.last_failed_at)} for t in failing()]
+    errors = [f"task {t['task']} is failing: {t['failures']} crash{'es' if t['failures'] != 1 else ''} since "
+              f"{t['since']}, the last at {t['last_failure']}: {t['last_error']}" for t in tasks]
     return {
-        "daemon_running": spool.daemon_running(),
-        "spool": {"queued": len(spool.pending()), "processing": processing},
+        "daemon": "running" if running else "not running" if daemons else "never started",
+        "daemon_running": running,
+        "errors": errors,
+        "failing_tasks": tasks,
+        "spool": counts,
         "quarantine": Quarantine.select().where(Quarantine.state == "held").count(),
         "outbox": {"pending": outbox["pending"], "retrying": retrying, "failed": outbox["failed"],
                    "oldest_pending": _iso(oldest)},
@@ -54,17 +62,28 @@ def collect(ctx: Context) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
-    """Daemon liveness, spool backlog, quarantine, outbox and IMAP sync state."""
+    """Daemon liveness, spool backlog, quarantine, outbox and IMAP sync state. Exits 1 when
+    something stops work (a daemon task that keeps crashing), for monitoring checks."""
     data = collect(ctx)
     if as_json:
         emit_json(data)
-        return
-    running = "running" if data["daemon_running"] else "not running"
-    click.echo(f"daemon:      {running}")
+    else:
+        _print(data)
+    if data["errors"]:
+        raise SystemExit(1)
+
+
+def _print(data: dict) -> None:
+    click.echo(f"daemon:      {data['daemon']}")
     for d in data["daemons"]:
         click.echo(f"             {d['node']} pid {d['pid']} started {d['started']} heartbeat {d['heartbeat']}"
                    f"{' stopped ' + d['stopped'] if d['stopped'] else ''} processed {d['processed']}")
-    click.echo(f"spool:       {data['spool']['queued']} queued, {data['spool']['processing']} in processing")
+    for error in data["errors"]:
+        click.echo(f"ERROR:       {error}")
+    sp = data["spool"]
+    click.echo(f"spool:       {sp['queued']} queued, {sp['processing']} in processing"
+               + (f", {sp['set_aside']} set aside (unreadable by the daemon's user: see its log; they are"
+                  " queued again once readable)" if sp["set_aside"] else ""))
     click.echo(f"quarantine:  {data['quarantine']} held")
     o = data["outbox"]
     click.echo(f"outbox:      {o['pending']} pending ({o['retrying']} retrying), {o['failed']} failed"

@@ -92,7 +92,8 @@ def show_ticket(ctx: Context, number: int, as_json: bool) -> None:
         click.echo(f"\n--- {m['direction']} {m['date'] or ''} {m['from']} ({m['thread_signal'] or m['auto_class'] or '-'}){note}")
         click.echo(m["body"].rstrip() or "(no text)")
         for a in m["attachments"]:
-            click.echo(f"  [attachment] {a['filename'] or '(unnamed)'} {a['content_type']} {a['size']} bytes")
+            click.echo(f"  [attachment] {a['safe_name'] if a['filename'] else '(unnamed)'} {a['content_type']} "
+                       f"{a['size']} bytes")
     if data["events"]:
         click.echo("\nhistory:")
         for e in data["events"]:

@@ -42,11 +42,11 @@ class CommandContext:
         return self.env.settings
 
     def record(self, field_name: str, old: object, new: object, line: str = "") -> str:
-        """Store one change as an Event and return its receipt line (`field: old → new`)."""
+        """Store one change as an Event and return its receipt line (`field: old -> new`)."""
         change = record_change(self.env, self.ticket, field_name, old, new, actor=self.actor.address,
                                source=self.source, message=self.message)
         self.changes.append(change)
-        return line or f"{field_name}: {change.old or '-'} → {change.new or '-'}"
+        return line or f"{field_name}: {change.old or '-'} -> {change.new or '-'}"  # as alert mails write it
 
 
 class Command(Protocol):

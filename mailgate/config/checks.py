@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mailgate.config.lifecycle import check_lifecycle
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
@@ -19,6 +21,10 @@ def check_settings(s: Settings) -> None:
         raise ConfigError("gateway.secret: expected a non-empty string (or set MAILGATE_SECRET)")
     if s.gateway.max_message_size <= 0:
         raise ConfigError("gateway.max_message_size: expected a positive number of bytes")
+    if not 1 <= s.gateway.max_mime_depth <= 100:  # deeper than 100 meets Python's recursion limit
+        raise ConfigError(f"gateway.max_mime_depth: expected 1 to 100 levels, got {s.gateway.max_mime_depth}")
+    if s.gateway.max_mime_parts < 1:
+        raise ConfigError(f"gateway.max_mime_parts: expected a positive number of parts, got {s.gateway.max_mime_parts}")
     if not s.queues:
         raise ConfigError("queue: expected at least one [[queue]] with a name and an address")
     names: set[str] = set()
@@ -39,12 +45,21 @@ def check_settings(s: Settings) -> None:
     db = s.store.database
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
+    _check_folders(s)
     _check_daemon(s)
     _check_threading(s)
     _check_commands(s, names)
     _check_monitoring(s)
     check_lifecycle(s, names)
     check_web(s)
+
+
+def _check_folders(s: Settings) -> None:
+    """A templates or rules folder that is not there quarantined every new mail
+    (TemplateNotFound) and made `rules check` say "OK: 0 rule(s)" (issue 17)."""
+    for key, folder in (("templates", s.templates_dir), ("rules", s.rules_dir)):
+        if not folder.is_dir():
+            raise ConfigError(f"{key}: no such folder {folder} (a relative path is relative to {s.base_dir})")
 
 
 def _check_threading(s: Settings) -> None:
@@ -85,6 +100,7 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
             if name not in COMMAND_NAMES:
                 raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
                                   f"(known: *, {', '.join(sorted(COMMAND_NAMES))})")
+    _check_relay(s)
     if s.alerts.attach_max_bytes < 0:
         raise ConfigError("alerts.attach_max_bytes: expected 0 or a positive number of bytes")
     o = s.outbox
@@ -93,6 +109,22 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
             raise ConfigError(f"outbox.{key}: expected a positive number of seconds, got {getattr(o, key)}")
     if o.max_attempts < 1:
         raise ConfigError(f"outbox.max_attempts: expected at least 1, got {o.max_attempts}")
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_ADDRESS_LITERAL = re.compile(r"\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]")
+
+
+def _check_relay(s: Settings) -> None:
+    r = s.relay
+    if not 1 <= r.port <= 65535:
+        raise ConfigError(f"relay.port: expected 1 to 65535, got {r.port}")
+    if r.timeout <= 0:
+        raise ConfigError(f"relay.timeout: expected a positive number of seconds, got {r.timeout}")
+    if r.helo_name and not (_HOST_NAME.fullmatch(r.helo_name) or _ADDRESS_LITERAL.fullmatch(r.helo_name)):
+        raise ConfigError(f"relay.helo_name: expected a host name like mail.example.com or an address literal "
+                          f"like [192.0.2.1], got {r.helo_name!r}")
 
 
 def _check_daemon(s: Settings) -> None:
@@ -104,11 +136,12 @@ def _check_daemon(s: Settings) -> None:
             raise ConfigError(f"{where}.port: expected 0 to 65535, got {lst.port}")
         if not 0 <= lst.socket_mode <= 0o777:
             raise ConfigError(f"{where}.socket_mode: expected permission bits like 0o660, got {lst.socket_mode}")
-        for key in ("max_sessions", "max_recipients"):
+        for key in ("max_sessions", "max_sessions_per_client", "max_recipients"):
             if getattr(lst, key) < 1:
                 raise ConfigError(f"{where}.{key}: expected a positive integer, got {getattr(lst, key)}")
-        if lst.timeout <= 0:
-            raise ConfigError(f"{where}.timeout: expected a positive number of seconds, got {lst.timeout}")
+        for key in ("timeout", "busy_timeout"):
+            if getattr(lst, key) <= 0:
+                raise ConfigError(f"{where}.{key}: expected a positive number of seconds, got {getattr(lst, key)}")
         if bool(lst.tls_cert) != bool(lst.tls_key):
             raise ConfigError(f"{where}.tls_key: tls_cert and tls_key must be given together")
         if lst.require_starttls and not lst.tls_cert:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 ROLES = ("requester", "technician", "admin")
 DEFAULT_CONFIG_NAME = "mailgate.toml"
+# the templates and rules that come with mailgate (package data): what `templates` and
+# `rules` name when they keep their default and no such folder is beside the configuration
+SHIPPED = Path(__file__).resolve().parent.parent / "shipped"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,10 @@ class GatewaySettings:
     # acknowledgements per sender and hour: stops a misbehaving autoresponder from a loop
     ack_rate_limit: int = 5
     max_message_size: int = 25 * 1024 * 1024
+    # a MIME structure nested deeper, or with more parts, is quarantined before it is parsed
+    # (parser bombs: issue 17); mailgate.mime_limits has the defaults
+    max_mime_depth: int = 50
+    max_mime_parts: int = 1000
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,9 @@ class RelaySettings:
     username: str = ""
     password: str = ""
     timeout: float = 30.0
+    # the name in our EHLO to the relay; "" = this machine's FQDN (which is "localhost" on
+    # many hosts, and some relays refuse or score that)
+    helo_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,12 @@ class SmtpListenSettings:
     socket_mode: int = 0o660
     hostname: str = ""  # name in the greeting; "" = this machine's FQDN
     max_sessions: int = 100  # more concurrent connections get 421 and are closed
+    # concurrent connections from one client address; more get 421, so one address cannot
+    # take every slot (a unix socket, the local MTA, is not limited)
+    max_sessions_per_client: int = 20
     max_recipients: int = 100  # further RCPTs in one transaction get 452 (the client sends them later)
-    timeout: float = 300.0  # idle seconds before the session is closed (RFC 5321 4.5.3.2)
+    timeout: float = 300.0  # seconds to wait for the next command (RFC 5321 4.5.3.2); DATA has as long
+    busy_timeout: float = 10.0  # ... while more than half of max_sessions are in use
     tls_cert: str = ""  # PEM certificate + key: offer STARTTLS
     tls_key: str = ""
     require_starttls: bool = False
@@ -332,7 +346,19 @@ class Settings:
 
     @property
     def templates_dir(self) -> Path:
-        return self.resolve(self.templates)
+        return self._folder(self.templates, "templates")
+
+    @property
+    def rules_dir(self) -> Path:
+        return self._folder(self.rules, "rules")
+
+    def _folder(self, value: str, default: str) -> Path:
+        """The folder beside the configuration; the shipped one when the key keeps its
+        default and there is none (a configuration copied to /etc/mailgate)."""
+        path = self.resolve(value)
+        if value == default and not path.exists():
+            return SHIPPED / default
+        return path
 
     @property
     def database_url(self) -> str:

@@ -154,17 +154,14 @@ class ImapFetcher:
             if acct.move_to:
                 await client.create(acct.move_to)  # NO when it exists already: fine
             use_idle = acct.idle and client.has_capability("IDLE")
-            self.failures = 0  # connected: the next outage starts its backoff from the beginning
-            if self.in_outage:
-                log.info("account %s: connected again", acct.name, extra={**self._extra, "outcome": "recovered"})
-                self.in_outage = False
-            else:
+            if not self.in_outage:
                 log.info("account %s: connected to %s:%s, folder %s, %s", acct.name, acct.host, acct.port,
                          acct.folder, "IDLE" if use_idle else f"polling every {acct.poll_interval:g}s",
                          extra=self._extra)
             await self.db.run(self._check_uidvalidity, uidvalidity)
             while not stop.is_set():
                 await self.sync(client, uidvalidity, stop)
+                self._recovered()
                 if use_idle:
                     await self._idle(client, stop)
                 else:
@@ -176,6 +173,15 @@ class ImapFetcher:
         finally:
             if client.protocol is not None and client.protocol.transport is not None:
                 client.protocol.transport.close()
+
+    def _recovered(self) -> None:
+        """A whole pass over the folder worked. Only now is the outage over: a failure after
+        the login (a spool that cannot be written, a move the server refuses) must keep
+        backing off and stay one log line, not log in and fail again every second."""
+        self.failures = 0
+        if self.in_outage:
+            log.info("account %s: connected again", self.account.name, extra={**self._extra, "outcome": "recovered"})
+            self.in_outage = False
 
     async def _cmd(self, awaitable: Awaitable[aioimaplib.Response], what: str) -> aioimaplib.Response:
         """Every command gets the account's timeout (aioimaplib sets none on UID MOVE, STORE,

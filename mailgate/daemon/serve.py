@@ -33,13 +33,18 @@ from mailgate.daemon.sdnotify import Notifier, watchdog_loop
 from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
+from mailgate.db.task_health import clear_node, clear_task, record_crash
 from mailgate.env import Env, utc_clock
 from mailgate.http.server import HttpServer, http_server
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
 from mailgate.stages.rules import load_rules_into_env
+from mailgate.store_check import check_store
 
 log = logging.getLogger("mailgate.daemon.serve")
+
+# a restarted task that has run this long without crashing again is no longer failing
+HEALTHY_AFTER = 60.0
 
 
 class Daemon:
@@ -68,6 +73,7 @@ class Daemon:
 
     async def start(self) -> None:
         s = self.settings
+        check_store(s)  # a folder this user cannot write: one line and exit 78, not a traceback later
         try:
             self.lock_fd = self.spool.hold_daemon_lock()
         except RuntimeError as exc:
@@ -128,17 +134,22 @@ class Daemon:
         self.notify.ready(f"running; {len(self.servers)} listener(s), backlog {backlog}")
 
     def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        """Run a task, restarting it with backoff when it crashes. Every crash is recorded
+        (`mailgate status` reports the task as failing, with its last exception, and exits
+        non-zero) until the restarted task has run for HEALTHY_AFTER seconds."""
         async def run() -> None:
-            delay = 1.0
+            delay, failing = 1.0, False
             while not self.stop.is_set():
                 try:
-                    await factory()
+                    await self._run_task(name, factory, failing)
                     return
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - restart the component, keep the daemon
+                except Exception as exc:  # noqa: BLE001 - restart the component, keep the daemon
                     log.exception("task %s crashed; restarting in %.0fs", name, delay,
                                   extra={"stage": name, "outcome": "restart"})
+                    failing = True
+                    await self._health(record_crash, self.node, name, f"{type(exc).__name__}: {exc}")
                     try:
                         await asyncio.wait_for(self.stop.wait(), delay)
                     except TimeoutError:
@@ -147,10 +158,33 @@ class Daemon:
 
         self.tasks[name] = asyncio.get_running_loop().create_task(run(), name=name)
 
+    async def _run_task(self, name: str, factory: Callable[[], Awaitable[None]], failing: bool) -> None:
+        task = asyncio.ensure_future(factory())
+        try:
+            if failing:
+                done, _ = await asyncio.wait({task}, timeout=HEALTHY_AFTER)
+                if not done:
+                    await self._health(clear_task, self.node, name)
+                    log.info("task %s has run for %.0fs since its restart: recovered", name, HEALTHY_AFTER,
+                             extra={"stage": name, "outcome": "recovered"})
+            await task
+        except BaseException:
+            task.cancel()
+            raise
+
+    async def _health(self, fn: Callable[..., object], *args: object) -> None:
+        """Record a task's health; the record must never become a second way to crash."""
+        try:
+            await asyncio.wait_for(self.db.run(fn, *args), 10.0)
+        except Exception:  # noqa: BLE001 - the database may be what is failing: the log has it
+            log.warning("could not record the health of task %s", args[1], exc_info=True,
+                        extra={"stage": "supervise"})
+
     # --- jobs and state (database thread) ----------------------------------------------------
 
     def _register(self) -> None:
         now = utcnow()
+        clear_node(self.node)
         DaemonState.insert(node=self.node, pid=os.getpid(), started_at=now, heartbeat_at=now, stopped_at=None,
                            processed=0).on_conflict(
             conflict_target=[DaemonState.node],
@@ -166,7 +200,9 @@ class Daemon:
         return text
 
     def _stopped(self) -> None:
-        DaemonState.update(stopped_at=utcnow()).where(DaemonState.node == self.node).execute()
+        # the count as of the stop, not of the last heartbeat
+        processed = self.worker.processed if self.worker else 0
+        DaemonState.update(stopped_at=utcnow(), processed=processed).where(DaemonState.node == self.node).execute()
 
     # --- signals -----------------------------------------------------------------------------
 

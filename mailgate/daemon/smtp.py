@@ -40,6 +40,7 @@ class Sessions:
     open: set[SMTP] = field(default_factory=set)
     in_data: int = 0
     last_accepted: float = 0.0  # time.monotonic() of the last 250
+    per_client: dict[str, int] = field(default_factory=dict)  # open sessions per client address
 
     def accepting(self, quiet: float = 0.02) -> bool:
         """Mail is arriving right now: a DATA in flight, or a 250 within `quiet` seconds."""
@@ -141,7 +142,13 @@ def _header_safe(text: str) -> str:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with a session limit and room for long (mostly bare-LF) lines."""
+    """aiosmtpd's SMTP with session limits and room for long (mostly bare-LF) lines.
+
+    Idle connections must not lock real clients out (issue 17): one client address gets at
+    most `max_sessions_per_client` sessions, so the other slots stay free for other
+    addresses; once more than half of `max_sessions` are in use, a session waiting for its
+    next command gets `busy_timeout` seconds instead of `timeout` (Postfix's stress mode),
+    and a session that times out hears 421 before it is closed."""
 
     # RFC 5321 allows 1000 octets per line; broken scripts send whole messages with bare LF,
     # which reach us as one long "line". Keep them (raw bytes are sacred) up to 1 MiB.
@@ -150,27 +157,85 @@ class GatewaySMTP(SMTP):
     def __init__(self, handler: IngestHandler, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self._sessions = handler.sessions
-        self._max_sessions = handler.listen.max_sessions
+        self._listen = handler.listen
         self._counted = False
         self._refused = False
+        self._client = ""  # the peer's address; "" on a unix socket (the local MTA: no per-client limit)
+        self._in_data = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.transport is None and self._original_transport is None
-        if first and len(self._sessions.open) >= self._max_sessions:
-            self._refused = True
-            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")  # type: ignore[attr-defined]
-            transport.close()
-            return
+        if first:
+            peer = transport.get_extra_info("peername")
+            self._client = peer[0] if isinstance(peer, tuple) and peer else ""
+            refusal = self._refusal()
+            if refusal:
+                self._refused = True
+                transport.write(refusal)  # type: ignore[attr-defined]
+                transport.close()
+                return
         super().connection_made(transport)
         if first:
             self._sessions.open.add(self)
+            if self._client:
+                self._sessions.per_client[self._client] = self._sessions.per_client.get(self._client, 0) + 1
             self._counted = True
+            if self._busy():  # the listener filled up: idle sessions (this one too) may wait briefly only
+                for session in list(self._sessions.open):
+                    if isinstance(session, GatewaySMTP):
+                        session._hurry()
+
+    def _refusal(self) -> bytes:
+        sessions = self._sessions
+        if len(sessions.open) >= self._listen.max_sessions:
+            return b"421 4.7.0 Too many connections, try again later\r\n"
+        if self._client and sessions.per_client.get(self._client, 0) >= self._listen.max_sessions_per_client:
+            log.warning("refused a connection from %s: %d sessions from that address already", self._client,
+                        self._listen.max_sessions_per_client, extra={"stage": "smtp", "outcome": "refused"})
+            return b"421 4.7.0 Too many connections from your address, try again later\r\n"
+        return b""
+
+    def _busy(self) -> bool:
+        return len(self._sessions.open) * 2 > self._listen.max_sessions
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        if duration is None and self._busy():
+            duration = min(self._listen.busy_timeout, self._listen.timeout)
+        super()._reset_timeout(duration)
+
+    def _hurry(self) -> None:
+        """A session waiting for a command gets at most busy_timeout from now (never more
+        than it had; a message on its way keeps the time DATA gave it)."""
+        handle = self._timeout_handle
+        if self._in_data or self.transport is None or handle is None:
+            return
+        busy = min(self._listen.busy_timeout, self._listen.timeout)
+        if handle.when() - self.loop.time() > busy:
+            super()._reset_timeout(busy)
+
+    def _timeout_cb(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"421 4.4.2 Idle too long, closing connection\r\n")  # type: ignore[attr-defined]
+        super()._timeout_cb()
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._refused:
             return
         if self._counted:
             self._sessions.open.discard(self)
+            if self._client:
+                left = self._sessions.per_client.get(self._client, 1) - 1
+                if left > 0:
+                    self._sessions.per_client[self._client] = left
+                else:
+                    self._sessions.per_client.pop(self._client, None)
             self._counted = False
         super().connection_lost(error)
 

@@ -29,14 +29,15 @@ from mailgate.daemon.preparer import Preparer
 from mailgate.env import Env
 from mailgate.pipeline import Outcome
 from mailgate.prepare_worker import warm_up
+from mailgate.spool_aside import UnreadableEntry, describe, requeue_readable, set_aside
 
 log = logging.getLogger("mailgate.daemon.worker")
 
 # after a transient failure (database locked or down) wait before trying the queue again
 TRANSIENT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
-# an entry whose raw file cannot be read (disk error, permissions) is not claimed again
-# before this many seconds: a loop of claim, fail, release would fill the log
-UNREADABLE_RETRY = 30.0
+# entries set aside because this user cannot read them (spool_aside) are looked at again
+# this often, and go back to the queue once their owner has fixed the permissions
+UNREADABLE_RETRY = 10.0
 # how often a group waiting for the listeners to go quiet looks ([daemon] yield_to_ingest)
 YIELD_STEP = 0.01
 # ... and the backlog above which it no longer waits (a few seconds of full-speed draining)
@@ -58,7 +59,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._failures = 0
         self.busy = False  # messages are in hand (shutdown waits for them)
-        self._unreadable: dict[str, float] = {}  # entry name → monotonic time to try its raw file again
+        self._next_requeue = 0.0  # monotonic time to look at the entries set aside again
         self.on_outcome: list[Callable[[Outcome], None]] = []
         # True while listeners are taking mail: the next commit waits (at most YIELD_MAX), as
         # the commit and the SMTP sessions share one interpreter lock and a sender waiting
@@ -160,31 +161,40 @@ class Worker:
         all. Alone, the crash counter points at the culprit, as with one message at a time."""
         spool = self.env.spool
         group: Group = []
+        self._requeue_readable()
         names = spool.pending()
         self.backlog_seen = len(names)
         for name in names:
             if len(group) >= self.group_size:
                 break
-            if self._unreadable.get(name, 0.0) > time.monotonic():
-                continue
             suspect = _attempts_so_far(spool.queue_dir / name) > 0
             if suspect and (group or not alone):
                 break  # its turn comes when nothing else is in hand
-            entry = spool.claim(name)
+            try:
+                entry = spool.claim(name)
+            except UnreadableEntry as exc:
+                _log_set_aside(exc, name[21:33])
+                continue
             if entry is None:
                 continue  # `mailgate process` or another worker took it
             try:
                 group.append((entry, spool.read_raw(entry.sha256)))
-            except OSError as exc:  # the raw file is unreadable: keep the entry, say why, retry later
-                spool.release(entry)
-                self._unreadable[name] = time.monotonic() + UNREADABLE_RETRY
-                log.error("spool entry kept, raw message unreadable (next try in %.0fs): %s", UNREADABLE_RETRY, exc,
-                          extra={"message_id": entry.sha256[:12], "stage": "claim", "source": entry.source})
+            except OSError as exc:  # the raw file is unreadable: out of the queue's way, say why
+                set_aside(spool, name)
+                _log_set_aside(UnreadableEntry(name, describe(exc)), entry.sha256[:12], entry.source)
                 continue
-            self._unreadable.pop(name, None)
             if suspect:
                 break
         return group
+
+    def _requeue_readable(self) -> None:
+        """Every UNREADABLE_RETRY seconds: entries set aside that are readable now go back."""
+        if time.monotonic() < self._next_requeue:
+            return
+        self._next_requeue = time.monotonic() + UNREADABLE_RETRY
+        for name in requeue_readable(self.env.spool):
+            log.info("spool entry %s is readable now; queued again", name,
+                     extra={"message_id": name[21:33], "stage": "claim", "outcome": "requeued"})
 
     def _release(self, group: Group) -> None:
         for entry, _ in group:
@@ -241,6 +251,13 @@ class Worker:
         delay = TRANSIENT_BACKOFF[min(self._failures, len(TRANSIENT_BACKOFF) - 1)]
         self._failures += 1
         await _wait_any(stop, asyncio.Event(), delay)
+
+
+def _log_set_aside(exc: UnreadableEntry, message_id: str, source: str = "") -> None:
+    log.error("%s; the queue goes on without it. Fix the file's owner or mode (the daemon's user must read"
+              " it): it is queued again within %.0fs, `mailgate status` counts it meanwhile", exc,
+              UNREADABLE_RETRY, extra={"message_id": message_id, "stage": "claim", "outcome": "set-aside",
+                                       "source": source})
 
 
 def _attempts_so_far(queued: Path) -> int:

@@ -85,6 +85,13 @@ def _v8_outbox_recipient(db: pw.Database) -> None:
                    '("recipient", "kind", "created_at")')
 
 
+def _v9_task_failures(db: pw.Database) -> None:
+    """Supervised tasks that keep crashing, for `mailgate status` (issue 17)."""
+    from mailgate.db.task_health import HEALTH_MODELS
+
+    db.create_tables(HEALTH_MODELS, safe=True)
+
+
 def _v10_event_source(db: pw.Database) -> None:
     """Event.source: the door a change came through (mail, cli, api, web, rule, schedule;
     issue 12). Older events keep "" (their door was not recorded)."""
@@ -114,6 +121,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (6, _v6_lookup_indexes),
     (7, _v7_lifecycle),
     (8, _v8_outbox_recipient),
+    (9, _v9_task_failures),
     (10, _v10_event_source),
     (11, _v11_access),
 ]

@@ -23,7 +23,6 @@ from mailgate.http.downloads import download_headers
 from mailgate.http.pages import form_of, render
 from mailgate.http.problems import Problem
 from mailgate.http.reads import MAX_ID
-from mailgate.lifecycle.view import person_view
 
 router = APIRouter(include_in_schema=False)
 INLINE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")

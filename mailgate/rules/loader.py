@@ -114,11 +114,11 @@ def load_rule_file(path: Path, settings: Settings) -> list[Rule]:
 
 
 def load_rules(settings: Settings) -> RuleSet:
-    """All rule files of `settings.rules`, in file-name order. A missing folder is no rules
-    (a fresh install); anything unreadable or invalid raises ConfigError."""
-    folder = settings.resolve(settings.rules)
+    """All rule files of `settings.rules`, in file-name order (the configuration check made
+    sure the folder exists); anything unreadable or invalid raises ConfigError."""
+    folder = settings.rules_dir
     if not folder.exists():
-        return RuleSet()
+        raise ConfigError(f"rules: no such folder {folder}")
     if not folder.is_dir():
         raise ConfigError(f"rules: {folder} is not a folder")
     rules: list[Rule] = []

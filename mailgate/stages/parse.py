@@ -41,7 +41,8 @@ class Parse:
             raise MessageTooLarge(
                 f"message is {len(msg.raw)} bytes, over gateway.max_message_size ({limit})"
             )
-        msg.parsed = parse_message(msg.raw)
+        gateway = env.settings.gateway  # too deep or too many parts: quarantined before the costly parse
+        msg.parsed = parse_message(msg.raw, max_depth=gateway.max_mime_depth, max_parts=gateway.max_mime_parts)
 
 
 def human_size(size: int) -> str:

@@ -27,6 +27,7 @@ from mailgate.mailer import queue_mail
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import is_staff
 from mailgate.ratelimit import over_limit
+from mailgate.safe_text import safe_filename
 from mailgate.tickets.act import Act
 
 if TYPE_CHECKING:
@@ -112,10 +113,11 @@ def _attachments(env: Env, act: Act) -> tuple[list[Attached], list[tuple[str, in
         return attached, listed  # no Attachment rows: no query (most mail)
     for a in Attachment.select().where(Attachment.message == act.message.id).order_by(Attachment.id):
         path = attachment_path(env.settings.attachments_dir, a.sha256)
+        name = safe_filename(a.filename, "(unnamed)")  # what we emit: a safe base name (issue 17)
         if a.size <= limit and path.exists():
-            attached.append((a.filename, a.content_type, path.read_bytes()))
+            attached.append((name, a.content_type, path.read_bytes()))
         else:
-            listed.append((a.filename or "(unnamed)", a.size, a.id))
+            listed.append((name, a.size, a.id))
     return attached, listed
 
 

@@ -17,7 +17,7 @@ def test_a_tool_adds_a_note_and_closes_the_ticket(site: Site) -> None:
         done = api.post(f"/api/v1/tickets/{number}/commands", json={"text": "status: resolved\nowner: me"})
         assert done.status_code == 200
         receipt = done.json()
-        assert [a["result"] for a in receipt["applied"]] == ["status: new → resolved", "owner: - → alice@example.com"]
+        assert [a["result"] for a in receipt["applied"]] == ["status: new -> resolved", "owner: - -> alice@example.com"]
         assert receipt["refused"] == [] and receipt["verified_by"] == "api-token"
         ticket = api.get(f"/api/v1/tickets/{number}").json()
     assert (ticket["status"], ticket["owner"]) == ("resolved", ALICE)
@@ -39,7 +39,7 @@ def test_refused_commands_say_why_in_the_receipt(site: Site) -> None:
         answer = api.post(f"/api/v1/tickets/{number}/commands", json={"text": "priority: urgent\nstatus: resolved"})
         assert answer.status_code == 200
         receipt = answer.json()
-        assert [a["result"] for a in receipt["applied"]] == ["status: new → resolved"]
+        assert [a["result"] for a in receipt["applied"]] == ["status: new -> resolved"]
         assert [r["line"] for r in receipt["refused"]] == ["priority: urgent"]
         assert receipt["refused"][0]["reason"].startswith("not permitted: as the requester of this ticket")
         note = api.post(f"/api/v1/tickets/{number}/notes", json={"text": "sneaky"})

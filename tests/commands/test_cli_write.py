@@ -61,8 +61,8 @@ def test_a_command_by_cli_is_the_same_change_as_by_mail(desks: tuple[Desk, Desk]
     result = cli.gw.cli("ticket", "command", "1", "--as", ALICE, commands, "--json")
     assert result.exit_code == 0, result.output
     receipt = json.loads(result.stdout)
-    assert [a["result"] for a in receipt["applied"]] == ["status: new → resolved", "owner: - → alice@example.com",
-                                                          "priority: 3 → 1"]
+    assert [a["result"] for a in receipt["applied"]] == ["status: new -> resolved", "owner: - -> alice@example.com",
+                                                          "priority: 3 -> 1"]
     assert receipt["refused"] == [] and receipt["verified_by"] == "cli"
     by_mail, by_cli = _changes(mail), _changes(cli)
     assert [c[:4] for c in by_mail] == [c[:4] for c in by_cli] and by_mail

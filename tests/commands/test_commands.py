@@ -40,7 +40,7 @@ def test_technician_commands_are_applied_recorded_and_confirmed(desk: Desk) -> N
     mails = desk.send()
     [receipt] = [m for m in desk.to(ALICE, mails)]
     text = body_text(receipt)
-    assert "status: new → resolved" in text and "priority: 3 → 1" in text and "Refused" not in text
+    assert "status: new -> resolved" in text and "priority: 3 -> 1" in text and "Refused" not in text
     [alert] = desk.to(BOB, mails)
     assert "Replaced the toner" in body_text(alert) and "status: new -> resolved" in body_text(alert)
     assert len(desk.to("carol@customer.example", mails)) == 1
@@ -53,7 +53,7 @@ def test_requester_may_resolve_own_ticket_and_nothing_else(desk: Desk) -> None:
     t = desk.ticket(1)
     assert (t["status"], t["owner"], t["priority"]) == ("resolved", None, 3)
     text = receipt_for(desk, BOB)
-    assert "status: new → resolved" in text
+    assert "status: new -> resolved" in text
     assert "owner: alice\n      not permitted: as the requester of this ticket you may use: status, nosy, help" in text
     assert "priority: 1\n      not permitted" in text
 
@@ -140,7 +140,7 @@ def test_subject_suffix_commands(desk: Desk) -> None:
               subject="Re: [Helpdesk #1] Printer [status=resolved; priority=high]")
     t = desk.ticket(1)
     assert (t["status"], t["priority"], t["subject"]) == ("resolved", 2, "Printer on 3rd floor prints blank pages")
-    assert "priority: 3 → 2" in receipt_for(desk, ALICE)
+    assert "priority: 3 -> 2" in receipt_for(desk, ALICE)
 
 
 def test_new_ticket_with_subject_suffix_gets_a_clean_title(desk: Desk) -> None:

@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from tests.conftest import MAILGATE_BIN, Gateway, write_config
 from tests.daemon.dovecot import free_port, wait_port
+from tests.outbox.sink import Sink
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,
@@ -40,17 +42,21 @@ class DaemonProc:
     log_format: str = "text"
     proc: subprocess.Popen | None = None
     logs: list[Path] = field(default_factory=list)
+    sink: Sink | None = None  # the relay the daemon's outbox sends to, owned by the test
+    prefix: list[str] = field(default_factory=list)  # e.g. setpriv: run the daemon as another user
 
     @property
     def spool(self) -> Path:
         return self.gateway.dir / "store" / "spool"
 
     def start(self, wait: bool = True) -> DaemonProc:
+        assert_relay_owned(self.gateway.config)
         log = self.gateway.dir / f"daemon-{len(self.logs)}.log"
         self.logs.append(log)
         with open(log, "wb") as err:
             self.proc = subprocess.Popen(
-                [str(MAILGATE_BIN), "--config", str(self.gateway.config), "serve", "--log-format", self.log_format],
+                [*self.prefix, str(MAILGATE_BIN), "--config", str(self.gateway.config), "serve",
+                 "--log-format", self.log_format],
                 stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         if wait:
             self.wait_ready()
@@ -113,13 +119,32 @@ class DaemonProc:
             return [r[0] for r in c.execute("SELECT message_id FROM message WHERE direction = 'in'")]
 
 
-def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "", daemon: str = "", http: str = "port = 0") -> str:
-    """`daemon`: more [daemon] keys, one per line; `http`: the [listen.http] keys."""
+def assert_relay_owned(config: Path) -> None:
+    """A test daemon must never send to the default relay (localhost:25): on a machine with
+    a working MTA that is real mail. Its outbox goes to a sink on 127.0.0.1 the test runs."""
+    relay = tomllib.loads(config.read_text()).get("relay", {})
+    host, port = relay.get("host", "localhost"), relay.get("port", 25)
+    assert host == "127.0.0.1" and port != 25, f"{config}: [relay] is {host}:{port}, not a sink the test owns"
+
+
+def relay_config(port: int) -> str:
+    return f"""
+[relay]
+host = "127.0.0.1"
+port = {port}
+timeout = 5.0
+"""
+
+
+def daemon_config(smtp_port: int, lmtp_port: int, extra: str = "", daemon: str = "",
+                  relay_port: int | None = None, heartbeat: float = 1.0, http: str = "port = 0") -> str:
+    """`daemon`: more [daemon] keys, one per line; `relay_port`: the test's sink (None when
+    `extra` has its own [relay] pointing at one); `http`: the [listen.http] keys."""
     return f"""
 [daemon]
 grace_period = 5.0
 spool_poll_interval = 0.1
-heartbeat_interval = 1.0
+heartbeat_interval = {heartbeat}
 {daemon}
 
 [listen.smtp]
@@ -133,17 +158,22 @@ hostname = "mx.test"
 
 [listen.http]
 {http}
-""" + extra
+""" + (relay_config(relay_port) if relay_port is not None else "") + extra
 
 
 @pytest.fixture
 def make_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
     made: list[DaemonProc] = []
 
-    def make(extra: str = "", log_format: str = "text", start: bool = True, daemon: str = "") -> DaemonProc:
+    def make(extra: str = "", log_format: str = "text", start: bool = True, daemon: str = "",
+             heartbeat: float = 1.0, directory: Path | None = None) -> DaemonProc:
         smtp, lmtp = free_port(), free_port()
-        config = write_config(tmp_path, daemon_config(smtp, lmtp, extra, daemon))
-        d = DaemonProc(Gateway(tmp_path, config), smtp, lmtp, log_format)
+        # a relay of the test's own, unless the test brings one ([relay] in extra)
+        sink = None if "[relay]" in extra else Sink(free_port()).start()
+        where = directory or tmp_path
+        config = write_config(where, daemon_config(smtp, lmtp, extra, daemon, sink.port if sink else None,
+                                                   heartbeat))
+        d = DaemonProc(Gateway(where, config), smtp, lmtp, log_format, sink=sink)
         made.append(d)
         if start:
             d.start()
@@ -154,6 +184,8 @@ def make_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
     for d in made:
         if d.running():
             d.kill9()
+        if d.sink is not None:
+            d.sink.stop()
 
 
 def message(n: int | str, subject: str = "Printer broken", body: str = "It prints blank pages.",
@@ -167,8 +199,10 @@ class Wire:
     """A raw SMTP/LMTP conversation, for what smtplib will not send (bare LF, garbage,
     disconnects) and for LMTP's per-recipient replies."""
 
-    def __init__(self, port: int, timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 10.0, source: str | None = None) -> None:
+        """`source`: the local address to connect from (another client: 127.0.0.2, ...)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
 
     def reply(self) -> tuple[int, str]:

@@ -119,7 +119,7 @@ def test_workers_0_prepares_in_the_daemon_process(make_daemon) -> None:
     assert d.stop() == 0
 
 
-def test_an_unreadable_raw_file_keeps_its_entry_and_the_rest_flows(make_daemon) -> None:
+def test_an_unreadable_raw_file_sets_its_entry_aside_and_the_rest_flows(make_daemon) -> None:
     from mailgate.spool import Spool
 
     d = make_daemon(start=False)
@@ -133,9 +133,11 @@ def test_an_unreadable_raw_file_keeps_its_entry_and_the_rest_flows(make_daemon) 
         for n in range(2, 5):
             s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(n))
     wait_until(lambda: len(d.inbound_ids()) == 3, what="the readable mail stored")
-    time.sleep(1.0)  # several poll intervals: the entry is not claimed again and again
-    assert d.log_text().count("raw message unreadable") == 1
-    assert [p.name for p in (d.spool / "queue").glob("*.json")] == [entry.name]  # kept, not lost
+    # set aside (kept, not lost, not claimed again and again), said once, counted by status
+    assert [p.name for p in (d.spool / "unreadable").glob("*.json")] == [entry.name]
+    assert not list((d.spool / "queue").glob("*.json"))
+    assert d.log_text().count(f"spool entry {entry.name} set aside: Is a directory") == 1
+    assert d.gateway.json("status")["spool"]["set_aside"] == 1
     assert d.running()
 
 

@@ -201,3 +201,27 @@ def test_imap_tls_settings_that_cannot_work_name_the_key(make_daemon, dovecot: D
     d = make_daemon(imap_config(dovecot, **keys), start=False)
     result = d.gateway.cli("ticket", "list")
     assert result.exit_code == 78 and expected in result.output
+
+
+def _logins(dc: Dovecot) -> int:
+    log = dc.dir / "dovecot.log"
+    return log.read_text(errors="replace").count("Login: user=<") if log.exists() else 0
+
+
+def test_a_failure_after_login_backs_off_and_is_logged_once(make_daemon, dovecot: Dovecot) -> None:
+    """Issue 17, item 2: a failure after the login (here a move the server refuses; a spool
+    that cannot be written is the same) reset the backoff at every login, so the fetcher
+    logged in and failed once a second forever, two log lines each time."""
+    dovecot.append(message(70))
+    ours = _logins(dovecot)  # the test's own
+    d = make_daemon(imap_config(dovecot, move_to="~held"))  # Dovecot: "Begins with '~'"
+    wait_until(lambda: _logins(dovecot) >= ours + 1, what="the first login")
+    first = time.monotonic()
+    wait_until(lambda: _logins(dovecot) >= ours + 3, timeout=20, what="the second retry")
+    assert time.monotonic() - first >= 2.8  # backoff 1 s, then 2 s: not a retry every second
+    log = d.log_text()
+    assert log.count("retrying with backoff") == 1 and "connected again" not in log
+    assert "move UID 1 to ~held: NO" in log
+    assert ids(d) == Counter({"m70@customer.example": 1})  # spooled once, not fetched every time
+    [acct] = d.gateway.json("status")["imap"]
+    assert "move UID 1 to ~held: NO" in acct["last_error"]

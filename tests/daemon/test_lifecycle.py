@@ -111,7 +111,7 @@ def test_status_reports_daemon_spool_and_jobs(make_daemon) -> None:
     wait_until(lambda: any(j["runs"] for j in d.gateway.json("status")["jobs"]), what="the first heartbeat")
     st = d.gateway.json("status")
     assert st["daemon_running"] is True
-    assert st["spool"] == {"queued": 0, "processing": 0}
+    assert st["spool"] == {"queued": 0, "processing": 0, "set_aside": 0}
     assert st["quarantine"] == 0 and st["outbox"]["failed"] == 0
     [hb] = [j for j in st["jobs"] if j["name"] == "heartbeat"]
     assert hb["last_status"] == "ok" and "spool backlog 0" in hb["last_result"]
@@ -124,6 +124,30 @@ def test_status_reports_daemon_spool_and_jobs(make_daemon) -> None:
     assert st["daemon_running"] is False and st["daemons"][0]["stopped"]
     text = d.gateway.cli("status").output
     assert "daemon:      not running" in text and "quarantine:  1 held" in text
+
+
+def test_status_on_a_store_where_no_daemon_ever_ran_says_never_started(gateway) -> None:
+    """Issue 17, item 3: it failed with FileNotFoundError (spool/processing), exit 1."""
+    result = gateway.cli("status")
+    assert result.exit_code == 0, result.output
+    assert "daemon:      never started" in result.output
+    assert "spool:       0 queued, 0 in processing" in result.output
+    st = gateway.json("status")
+    assert st["daemon"] == "never started" and st["daemon_running"] is False and st["errors"] == []
+    assert st["spool"] == {"queued": 0, "processing": 0, "set_aside": 0}
+    assert not (gateway.dir / "store" / "spool").exists()  # looking made nothing
+
+
+def test_the_stop_record_counts_every_message_not_the_last_heartbeats(make_daemon) -> None:
+    """Issue 17, item 11: `processed` was written only by the heartbeat."""
+    d = make_daemon(heartbeat=3600.0)
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        for n in range(3):
+            s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(40 + n))
+    wait_until(lambda: len(d.inbound_ids()) == 3, what="three mails stored")
+    assert d.stop() == 0
+    [node] = d.gateway.json("status")["daemons"]
+    assert node["stopped"] and node["processed"] == 3
 
 
 def test_second_daemon_on_the_same_spool_refuses_to_start(make_daemon) -> None:

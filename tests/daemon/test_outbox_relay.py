@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.daemon.conftest import message, wait_until
@@ -54,3 +55,20 @@ backoff_max = 1.0
     # nothing is left behind once the relay is back (other mail, e.g. digests, drained too)
     wait_until(lambda: d.gateway.json("status")["outbox"]["pending"] == 0, what="an empty outbox")
     assert d.gateway.json("status")["outbox"]["failed"] == 0
+
+
+def test_a_test_daemon_sends_only_to_the_sink_its_test_owns(make_daemon, tmp_path) -> None:
+    """Issue 17, item 10: the default relay is localhost:25, which on a machine with a working
+    MTA would send real mail; every test daemon relays to a sink of its own test."""
+    from tests.conftest import write_config
+    from tests.daemon.conftest import assert_relay_owned
+
+    d = make_daemon("[outbox]\npoll_interval = 0.1\n")
+    with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10) as s:
+        s.sendmail("bob@customer.example", ["helpdesk@example.com"], message(2))
+    d.sink.wait_for(1)
+    [ack] = d.sink.received
+    assert ack.rcpt_tos == ["bob@customer.example"] and ack.message["Auto-Submitted"] == "auto-replied"
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(AssertionError, match="not a sink the test owns"):
+        assert_relay_owned(write_config(tmp_path / "plain"))  # the default [relay]

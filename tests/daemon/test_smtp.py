@@ -195,6 +195,49 @@ def test_session_limit_answers_421(make_daemon) -> None:
         w.close()
 
 
+def _listen_smtp(d: DaemonProc, keys: str) -> None:
+    cfg = d.gateway.config
+    cfg.write_text(cfg.read_text().replace('hostname = "mx.test"', f'hostname = "mx.test"\n{keys}', 1))
+
+
+def test_a_flood_of_idle_connections_from_one_address_leaves_room_for_others(make_daemon) -> None:
+    """Issue 17, item 12: 200 idle connections locked every real client out (421)."""
+    d = make_daemon(start=False)
+    _listen_smtp(d, "max_sessions = 12\nmax_sessions_per_client = 4")
+    d.start()
+    flood = [Wire(d.smtp_port) for _ in range(20)]
+    try:
+        answers = [w.reply() for w in flood]
+        assert [code for code, _ in answers] == [220] * 4 + [421] * 16
+        assert "421 4.7.0 Too many connections from your address" in answers[-1][1]
+        with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10, source_address=("127.0.0.2", 0)) as s:
+            assert s.sendmail("carol@customer.example", ["helpdesk@example.com"], message(50)) == {}
+        wait_until(lambda: tickets(d), what="the other client's ticket")
+        assert "refused a connection from 127.0.0.1: 4 sessions from that address already" in d.log_text()
+    finally:
+        for w in flood:
+            w.close()
+
+
+def test_idle_sessions_of_a_busy_listener_get_the_busy_timeout(make_daemon) -> None:
+    d = make_daemon(start=False)
+    _listen_smtp(d, "max_sessions = 6\nmax_sessions_per_client = 3\nbusy_timeout = 0.5")
+    d.start()
+    idle = [Wire(d.smtp_port, source=a) for a in ("127.0.0.1", "127.0.0.1", "127.0.0.3", "127.0.0.3")]
+    try:
+        assert [w.reply()[0] for w in idle] == [220] * 4
+        # more than half the slots taken: each idle session hears 421 within busy_timeout,
+        # not after timeout (300 s; the socket here gives up after 10)
+        for w in idle:
+            code, text = w.reply()
+            assert code == 421 and "Idle too long" in text
+        with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=10, source_address=("127.0.0.2", 0)) as s:
+            assert s.sendmail("carol@customer.example", ["helpdesk@example.com"], message(51)) == {}
+    finally:
+        for w in idle:
+            w.close()
+
+
 def test_lmtp_answers_once_per_recipient(make_daemon) -> None:
     d = make_daemon()
     w = Wire(d.lmtp_port)

@@ -30,7 +30,7 @@ def test_children_build_a_tree_shown_in_text_and_json(make_desk: Callable[..., D
     desk = make_desk()
     three_tickets(desk)
     staff_mail(desk, 1, "children: +#2 +#3\n\nSplitting this up.")
-    assert "children: - → +#2 +#3" in receipt(desk)
+    assert "children: - -> +#2 +#3" in receipt(desk)
     t1 = desk.ticket(1)
     assert t1["children"] == [2, 3]  # the existing field, unchanged
     assert [c["id"] for c in t1["tree"]["children"]] == [2, 3] and t1["tree"]["id"] == 1
@@ -63,7 +63,7 @@ def test_resolving_a_parent_resolves_open_children_and_tells_their_nosy(make_des
     staff_mail(desk, 2, "status: rejected")  # a finished child is left as it is
     desk.send()
     staff_mail(desk, 1, "status: resolved\n\nPhone delivered and set up.")
-    assert "status: new → resolved (and child ticket #3)" in receipt_and_keep(desk)
+    assert "status: new -> resolved (and child ticket #3)" in receipt_and_keep(desk)
     assert [desk.ticket(n)["status"] for n in (1, 2, 3)] == ["resolved", "rejected", "resolved"]
     assert events(desk.ticket(3), "status") == [(ALICE, "new", "resolved")]
     mails = desk.sent_now
@@ -97,7 +97,7 @@ def test_wait_for_children_refuses_until_forced_and_force_cascades(make_desk: Ca
     assert "ticket #1 waits for its open child tickets #2, #3" in receipt(desk, BOB)
     assert desk.ticket(1)["status"] == "new"
     staff_mail(desk, 1, "status: closed!")
-    assert "status: new → closed (and child tickets #2, #3)" in receipt(desk)
+    assert "status: new -> closed (and child tickets #2, #3)" in receipt(desk)
     assert [desk.ticket(n)["status"] for n in (1, 2, 3)] == ["closed", "closed", "closed"]
 
 
@@ -108,7 +108,7 @@ def test_closing_a_child_first_lets_the_parent_close(make_desk: Callable[..., De
     staff_mail(desk, 2, "status: resolved")
     desk.send()
     staff_mail(desk, 1, "status: closed")
-    assert "status: new → closed" in receipt(desk)
+    assert "status: new -> closed" in receipt(desk)
     assert desk.ticket(2)["status"] == "resolved"  # resolved children are not re-closed
 
 

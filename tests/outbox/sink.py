@@ -30,6 +30,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    helo: str = ""  # the name the client gave in EHLO/HELO
 
     @property
     def message(self) -> EmailMessage:
@@ -52,7 +53,8 @@ class SinkHandler:
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
         if self.data_replies:
             return self.data_replies.pop(0)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
+                                      session.host_name or ""))
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         return "250 2.0.0 queued"

@@ -155,3 +155,29 @@ def test_run_loop_sends_and_stops_promptly(desk: Desk) -> None:
         sender.close()
     assert len(desk.sink.received) == 1
     assert rows(desk)[0]["state"] == "sent"
+
+
+def test_the_relay_hears_the_configured_helo_name(tmp_path: Path) -> None:
+    """Issue 17, item 9: the EHLO name was socket.getfqdn() ("localhost" on many hosts)."""
+    from tests.conftest import Gateway, write_config
+    from tests.outbox.sink import RELAY_CONFIG, free_port
+
+    sink = Sink(free_port()).start()
+    try:
+        relay = RELAY_CONFIG.format(port=sink.port).replace("timeout = 5.0", 'timeout = 5.0\nhelo_name = "mail.example.org"')
+        desk = Desk(Gateway(tmp_path, write_config(tmp_path, relay)), sink)
+        desk.mail(BOB, "The printer only prints blank pages.")
+        [ack] = desk.send()
+        assert ack.helo == "mail.example.org" and ack.rcpt_tos == [BOB]
+    finally:
+        sink.stop()
+
+
+@pytest.mark.parametrize("value", ["bad name", "-x.example", "a..b", "[1.2.3]"])
+def test_a_helo_name_that_is_no_host_name_is_refused_naming_the_key(tmp_path: Path, value: str) -> None:
+    from tests.conftest import Gateway, write_config
+
+    result = Gateway(tmp_path, write_config(tmp_path, f'[relay]\nhelo_name = "{value}"\n')).cli("ticket", "list")
+    assert result.exit_code == 78
+    assert f"relay.helo_name: expected a host name like mail.example.com or an address literal like " \
+           f"[192.0.2.1], got {value!r}" in result.stderr

@@ -16,7 +16,9 @@ SNIPPETS = (b"\r\n--", b"=?utf-8?B?", b"?=", b"\n\n", b"begin 644 x\n", b"Conten
 
 
 def samples() -> list[bytes]:
-    paths = sorted(FIXTURES.rglob("*.eml")) + sorted((CORPUS / "zammad" / "test" / "data" / "mail").glob("*.box"))[:40]
+    # not the parser bombs of fixtures/emails/hostile: refusing them is their test's business
+    paths = sorted(p for p in FIXTURES.rglob("*.eml") if p.parent.name != "hostile") + \
+        sorted((CORPUS / "zammad" / "test" / "data" / "mail").glob("*.box"))[:40]
     return [p.read_bytes() for p in paths if p.stat().st_size < 100_000]
 
 
