@@ -13,8 +13,9 @@ from mailgate.db.models import Person
 from mailgate.http.api_tickets import PROBLEMS
 from mailgate.http.auth import Caller, api_caller, services_of
 from mailgate.http.problems import Problem
-from mailgate.http.schemas import PersonOut
+from mailgate.http.schemas import PersonOut, StatusOut
 from mailgate.lifecycle.view import person_view
+from mailgate.status_report import collect
 
 router = APIRouter(responses=PROBLEMS)
 CallerDep = Annotated[Caller, Depends(api_caller)]
@@ -44,4 +45,20 @@ async def get_person(request: Request, caller: CallerDep, address: str) -> dict[
     data = await services.read(person_for_caller, services.settings, caller, address)
     if data is None:
         raise Problem(404, f"no person {address!r} you may see")
+    return data
+
+
+def _status(env: Any, caller: Caller) -> dict[str, Any] | None:
+    if staff_queues(env.settings, Person.get_by_id(caller.person_id)) is None:
+        return None
+    return collect(env)
+
+
+@router.get("/status", response_model=StatusOut, tags=["status"],
+            summary="Daemons, spool, quarantine, outbox, IMAP, jobs (as `mailgate status --json`); staff only")
+async def get_status(request: Request, caller: CallerDep) -> dict[str, Any]:
+    services = services_of(request)
+    data = await services.read(_status, services.env, caller)
+    if data is None:
+        raise Problem(403, "only staff may read the gateway's status")
     return data

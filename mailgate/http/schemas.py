@@ -160,6 +160,16 @@ class PersonOut(BaseModel):
     tickets: list[dict[str, Any]]
 
 
+class StatusOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    daemon: str
+    daemon_running: bool
+    errors: list[str]
+    spool: dict[str, Any]
+    quarantine: int
+    outbox: dict[str, Any]
+
+
 class ProblemOut(BaseModel):
     type: str
     title: str

@@ -129,3 +129,12 @@ def test_the_spec_and_the_docs_are_served(site: Site) -> None:
         docs = anonymous.get("/api/v1/docs")
         assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
         assert "script-src 'self'" in docs.headers["content-security-policy"]
+
+
+def test_status_is_for_staff(site: Site) -> None:
+    with site.client(site.token(ALICE)) as staff:
+        status = staff.get("/api/v1/status")
+        assert status.status_code == 200
+        assert status.json()["daemon"] == "running" and status.json()["errors"] == []
+    with site.client(site.token(BOB)) as requester:
+        assert requester.get("/api/v1/status").status_code == 403
