@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 DEB_STAMP := $(VENV)/.debs-installed
 # dovecot-imapd: a real IMAP server for IMAP tests; postgresql: a real server for the store tests;
 # postfix: the MTA of the end-to-end tests (tests/deploy/), each test running its own instance
-DEB_PACKAGES := dovecot-imapd postgresql postfix
+# chromium: the web desk's browser tests (driven by Playwright through executable_path; a
+# browser download is neither needed nor possible)
+DEB_PACKAGES := dovecot-imapd postgresql postfix chromium
 
 .PHONY: run test venv debs lint demo clean-store
 
@@ -30,7 +32,7 @@ venv: $(STAMP)
 # keeps its configuration (the preseed only answers the question of a first install).
 $(DEB_STAMP): Makefile
 	@if ! command -v dovecot >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-			|| [ ! -x /usr/sbin/postfix ]; then \
+			|| [ ! -x /usr/sbin/postfix ] || [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		echo "postfix postfix/main_mailer_type select No configuration" | $$SUDO debconf-set-selections; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \

@@ -66,8 +66,10 @@ def retry_outbox(ctx: Context, entry: int | None, all_failed: bool) -> None:
     """Put a failed entry (or --all-failed) back in the queue, sendable now.
 
     The recipients' "bouncing" mark is cleared: retrying says the address works again."""
-    from mailgate.db.models import Outbox, Person
+    from mailgate.core.errors import Conflict
+    from mailgate.db.models import Outbox
     from mailgate.db.transaction import write_transaction
+    from mailgate.held import retry_outbox as queue_again
 
     if (entry is None) == (not all_failed):
         raise click.UsageError("give either an outbox ID or --all-failed")
@@ -80,15 +82,10 @@ def retry_outbox(ctx: Context, entry: int | None, all_failed: bool) -> None:
             row = Outbox.get_or_none(Outbox.id == entry)
             if row is None:
                 raise click.ClickException(f"no outbox entry #{entry}")
-            if row.state in ("sent", "sending"):
-                raise click.ClickException(f"outbox entry #{entry} is {row.state}; only pending or failed entries "
-                                           "can be retried")
             rows = [row]
-        recipients = sorted({r for row in rows for r in (row.recipients or [])})
-        if rows:
-            (Outbox.update(state="pending", attempts=0, next_attempt_at=now)
-             .where(Outbox.id.in_([r.id for r in rows])).execute())
-        if recipients:
-            Person.update(bouncing=False).where(Person.address.in_(recipients)).execute()
+        try:
+            recipients = queue_again(rows, now)
+        except Conflict as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} queued again"
                + (f" (no longer marked bouncing: {', '.join(recipients)})" if recipients else ""))

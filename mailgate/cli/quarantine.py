@@ -74,15 +74,16 @@ def show_quarantine(ctx: Context, number: int, raw: bool, as_json: bool) -> None
 @pass_ctx
 def retry_quarantine(ctx: Context, number: int) -> None:
     """Run a quarantined message through the pipeline again (after a fix)."""
+    from mailgate.core.errors import Conflict
+    from mailgate.held import release
     from mailgate.pipeline import process_entry
 
     env = ctx.env
-    q = _get(number)
-    if q.state != "held":
-        raise click.ClickException(f"quarantined message #{number} is already {q.state}")
-    entry = env.spool.accept(env.spool.read_raw(q.raw_sha256), f"quarantine-retry:{q.id}", tuple(q.recipients or ()))
-    q.state = "retried"
-    q.save()
+    _get(number)
+    try:
+        entry = release(env.spool, number)
+    except Conflict as exc:
+        raise click.ClickException(str(exc)) from None
     claimed = env.spool.claim(entry.name)
     outcome = process_entry(claimed, env) if claimed else None
     if outcome is None:
@@ -99,8 +100,9 @@ def retry_quarantine(ctx: Context, number: int) -> None:
 @pass_ctx
 def discard_quarantine(ctx: Context, number: int) -> None:
     """Mark a quarantined message as discarded (its raw bytes stay in the spool)."""
+    from mailgate.held import discard
+
     ctx.env  # noqa: B018
-    q = _get(number)
-    q.state = "discarded"
-    q.save()
+    _get(number)
+    discard(number)
     click.echo(f"discarded #{number}")

@@ -3,14 +3,17 @@ there too), the sign-in pages, error handlers and security headers."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from mailgate.http import api_misc, api_tickets, problems, signin
+from mailgate.http import api_misc, api_tickets, problems, signin, web_actions, web_admin, web_desk
 from mailgate.http.middleware import BodyLimit, SecurityHeaders
+from mailgate.http.pages import render
 from mailgate.http.services import HttpServices
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -36,12 +39,32 @@ def create_app(services: HttpServices) -> FastAPI:
     app.include_router(api_tickets.router, prefix="/api/v1")
     app.include_router(api_misc.router, prefix="/api/v1")
     app.include_router(signin.router)
+    app.include_router(web_desk.router)
+    app.include_router(web_actions.router)
+    app.include_router(web_admin.router)
+    _page_errors(app)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(problems.CatchAll)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=services.settings.listen.http.max_body_size)
     return app
+
+
+def _page_errors(app: FastAPI) -> None:
+    """A page answers with a page: not signed in goes to the sign-in page; an error a page
+    route raises is shown as a page, not as the API's problem document."""
+    @app.exception_handler(web_desk.NotSignedIn)
+    async def _sign_in(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(problems.Problem)
+    async def _problem(request: Request, exc: problems.Problem) -> Response:
+        if request.url.path.startswith("/api/"):
+            return problems.problem_response(request, exc.status, exc.detail, slug=exc.slug, headers=exc.headers,
+                                             errors=exc.errors)
+        return render(request, "web/error.html.j2", status=exc.status,
+                      title=HTTPStatus(exc.status).phrase, detail=exc.detail)
 
 
 def _docs(app: FastAPI) -> None:

@@ -75,13 +75,26 @@ def render(request: Request, template: str, *, me: Caller | None = None, status:
 
 async def form_of(request: Request, me: Caller | None = None) -> dict[str, str]:
     """The posted form, after the CSRF check."""
+    fields, _ = await form_with_files(request, me)
+    return fields
+
+
+async def form_with_files(request: Request, me: Caller | None = None
+                          ) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
+    """The posted form and its uploaded files (name, content type, bytes), after the CSRF
+    check. Empty file inputs (no file chosen) are left out."""
     form = await request.form()
     sent = str(form.get("csrf", ""))
     expected = me.csrf if me else request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise Problem(403, "the form's security token is missing or old: reload the page and try again",
                       slug="csrf")
-    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    files = []
+    for upload in form.getlist("files"):
+        if isinstance(upload, str) or not upload.filename:
+            continue
+        files.append((upload.filename, upload.content_type or "application/octet-stream", await upload.read()))
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}, files
 
 
 def set_session(response: RedirectResponse, request: Request, value: str, days: float) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailgate.alerting import tell_nosy
+from mailgate.commands.parser import find_commands
 from mailgate.core.changes import Change, CommandReport, Verdict
 from mailgate.core.errors import Conflict, Forbidden, Invalid, NotFound
 from mailgate.db.models import Message, Outbox, Person, Ticket
@@ -84,18 +85,20 @@ class TicketService:
             raise Invalid("nothing to add: the text is empty")
         references = ticket_references(ticket)  # before the act's own mails join the thread
         first_outbox = Outbox.select(Outbox.id).order_by(Outbox.id.desc()).scalar() or 0
-        message = self.store_message(ticket, actor, text, source, internal, attachments)
+        # commands and nothing else say nothing: no message is stored, the history has them
+        only_commands = commands and not attachments and not find_commands(text, "", env.commands).body.strip()
+        message = None if only_commands else self.store_message(ticket, actor, text, source, internal, attachments)
         act = Act(ticket=ticket, actor=actor, source=source, author=actor.address, author_name=actor.name,
-                  text=text, message=message, message_id=message.message_id,
+                  text=text, message=message, message_id=message.message_id if message else "",
                   verdict=Verdict(True, VERIFIED_BY.get(source, source)), commands=commands,
                   internal=internal, has_attachments=bool(attachments))
-        # as a mail from this person would: a reply to a resolved ticket reopens it
-        reopen_on_reply(env, ticket, actor.address, text, message, source=source)
+        if message is not None:  # as a mail from this person would: a reply to a resolved ticket reopens it
+            reopen_on_reply(env, ticket, actor.address, text, message, source=source)
         ticket.updated_at = env.now()
         ticket.save()
         self.act(act, references)
         queued = Outbox.select(Outbox.id).where(Outbox.id > first_outbox).order_by(Outbox.id)
-        return Receipt(ticket=act.ticket.id, message_id=message.message_id, internal=act.internal,
+        return Receipt(ticket=act.ticket.id, message_id=act.message_id, internal=act.internal,
                        report=act.report or CommandReport(verified_by=act.verdict.how if act.verdict else ""),
                        changes=tuple(act.changes), outbox=tuple(o.id for o in queued))
 

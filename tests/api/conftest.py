@@ -53,11 +53,11 @@ class Site:
         return json.loads(result.stdout)["token"]
 
     def mail(self, sender: str, body: str, subject: str = "Printer broken", headers: str = "",
-             to: str = "helpdesk@example.com") -> int:
+             to: str = "helpdesk@example.com", name: str = "") -> int:
         """Send a mail over SMTP and wait until it is processed; returns its ticket number."""
         self.counter += 1
         mid = f"h{self.counter}.{time.monotonic_ns()}@{sender.split('@')[1]}"
-        raw = (f"{headers}From: {sender.split('@')[0].title()} <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        raw = (f"{headers}From: {name or sender.split('@')[0].title()} <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
                f"Message-ID: <{mid}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
                f"{body}\r\n").encode()
         with smtplib.SMTP("127.0.0.1", self.daemon.smtp_port, timeout=30) as smtp:
