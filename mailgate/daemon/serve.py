@@ -115,6 +115,9 @@ class Daemon:
             self.supervise("http", self.http.serve)
             log.info("HTTP listening on %s (web desk and API: %s)", self.http.address, s.web_base_url,
                      extra={"stage": "startup"})
+            admin = next((p.address for p in s.people if p.role == "admin"), "YOUR-ADDRESS")
+            log.info("web desk: %s  first sign-in: mailgate login-link %s  (prints a one-time link)",
+                     s.web_base_url, admin, extra={"stage": "startup"})
         self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
         self.scheduler = Scheduler(self.db, utc_clock)
         self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
