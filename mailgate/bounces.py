@@ -1,9 +1,10 @@
 """Which of our mails bounced, and who is no longer reachable.
 
 A bounce is attributed through what it carries of the mail that bounced, strongest first:
-the returned headers' Message-ID (one of our outbox messages), the References/In-Reply-To
-of the bounce itself or of the returned headers, and our X-Mailgate-Ticket header (in the
-returned headers, or quoted in a plain-text bounce). A recipient is marked bouncing only
+the returned headers' Message-ID (one of our outbox messages), then the References/In-Reply-To
+of the bounce itself or of the returned headers naming one of our outgoing mails. Our
+X-Mailgate-Ticket header alone attaches nothing: anyone can write it into a fake bounce (the
+bounce is held in the quarantine instead). A recipient is marked bouncing only
 for a permanent failure (DSN Action: failed) and only when the bounced mail was really sent
 to that address by us: a forged bounce cannot silence someone's alerts.
 """
@@ -15,7 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from mailgate.core.message import ParsedMessage
-from mailgate.db.models import Message, Person, Ticket
+from mailgate.db.models import Message, Person
 from mailgate.parse import message_ids, parse_headers
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mailgate.bounces")
 
 _QUOTED_ID = re.compile(r"^\s*>?\s*Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
-_QUOTED_TICKET = re.compile(r"^\s*>?\s*X-Mailgate-Ticket:\s*(\d+)", re.I | re.M)
 # plain-text bounces name the failed address in many ways; only these are trusted
 _TEXT_FAILED = re.compile(r"<([^<>@\s]+@[^<>\s]+)>:?\s*\n?.*?(?:user unknown|does not exist|no such user|"
                           r"mailbox unavailable|recipient address rejected)", re.I)
@@ -67,11 +67,9 @@ def attribute_bounce(p: ParsedMessage, env: Env) -> tuple[int, str] | None:
     if sent is not None:
         _mark_bouncing(p, sent.ticket_id, list(sent.recipients or []), env)
         return sent.ticket_id, "bounce:references"
-    numbers = [v.strip() for v in _returned(p, "X-Mailgate-Ticket")] + _QUOTED_TICKET.findall(text)
-    for number in numbers:
-        if number.isdigit() and Ticket.select().where(Ticket.id == int(number)).exists():
-            # the header alone proves less than a Message-ID of ours: attach, mark nobody
-            return int(number), "bounce:ticket-header"
+    # an X-Mailgate-Ticket header alone is not enough: anyone can write one into a fake
+    # bounce, so a bounce attaches only by a Message-ID of ours (or a reply address, which
+    # the addressing stage checks before this)
     return None
 
 

@@ -30,7 +30,7 @@ from mailgate.db import fastsql
 from mailgate.db.models import Message, Nosy, Person, Ticket
 from mailgate.lifecycle.merge import final_ticket
 from mailgate.people import is_staff
-from mailgate.stages.classify import AUTO_REPLY, BOUNCE, MACHINE_ANSWERS
+from mailgate.stages.classify import AUTO_REPLY, BOUNCE, LIST, MACHINE_ANSWERS
 from mailgate.stages.rows import ticket_of
 from mailgate.subject import find_ticket_number, normalize
 
@@ -46,9 +46,12 @@ class Unattributable(Exception):  # noqa: N818 - the quarantine shows the name a
     """Automatic mail (bounce, auto-reply) that names no ticket of ours: held, not a ticket."""
 
 
-def by_message_ids(p: ParsedMessage) -> int | None:
-    """The ticket of the most specific stored message this one refers to: In-Reply-To
-    first, then References from the newest back to the root."""
+def by_message_ids(p: ParsedMessage) -> tuple[int, bool] | None:
+    """(ticket, whether any id it names is one of our own outgoing mails) for the most
+    specific stored message this one refers to: In-Reply-To first, then References from the
+    newest back to the root. Our outgoing Message-IDs are random and reach only the people
+    we mailed; the requester's own Message-ID can be known to anyone who was in Cc or reads
+    a list archive, so it alone proves nothing about the sender."""
     # the 200 most specific ids: a hostile References header cannot make a statement too large
     ordered = list(dict.fromkeys([*p.in_reply_to, *reversed(p.references)]))[:MAX_LOOKUP_IDS]
     if not ordered:
@@ -56,14 +59,18 @@ def by_message_ids(p: ParsedMessage) -> int | None:
     n = len(ordered)
     # one statement (its text cached per number of ids): stored messages, newest first, then roots
     rows = fastsql.rows(Message, ("thread-by-ids", n), lambda s: (
-        f"SELECT 0, {s.c(Message.message_id)}, {s.c(Message.ticket)}, {s.c(Message.id)} FROM {s.t(Message)}"
-        f" WHERE {s.c(Message.message_id)} IN ({s.ps(n)}) AND {s.c(Message.ticket)} IS NOT NULL"
-        f" UNION ALL SELECT 1, {s.c(Ticket.root_message_id)}, {s.c(Ticket.id)}, 0 FROM {s.t(Ticket)}"
+        f"SELECT 0, {s.c(Message.message_id)}, {s.c(Message.ticket)}, {s.c(Message.id)}, {s.c(Message.direction)}"
+        f" FROM {s.t(Message)} WHERE {s.c(Message.message_id)} IN ({s.ps(n)}) AND {s.c(Message.ticket)} IS NOT NULL"
+        f" UNION ALL SELECT 1, {s.c(Ticket.root_message_id)}, {s.c(Ticket.id)}, 0, 'in' FROM {s.t(Ticket)}"
         f" WHERE {s.c(Ticket.root_message_id)} IN ({s.ps(n)}) ORDER BY 1, 4 DESC"), [*ordered, *ordered])
     found: dict[str, int] = {}
-    for _, message_id, ticket_id, _ in rows:
+    ours: set[int] = set()
+    for _, message_id, ticket_id, _, direction in rows:
         found.setdefault(message_id, ticket_id)
-    return next((found[mid] for mid in ordered if mid in found), None)
+        if direction == "out":
+            ours.add(ticket_id)
+    ticket = next((found[mid] for mid in ordered if mid in found), None)
+    return None if ticket is None else (ticket, ticket in ours)
 
 
 def knows_ticket(ticket: Ticket, address: str, env: Env) -> bool:
@@ -102,10 +109,8 @@ class Thread:
                     "held here instead of opening a ticket")
             msg.ticket_id, msg.thread_signal = found
         if msg.ticket_id is None:
-            tid = by_message_ids(p)
-            if tid is not None:
-                msg.ticket_id, msg.thread_signal = tid, "message-id"
-        if msg.ticket_id is None:
+            self._by_message_ids(msg, p, env)
+        if msg.ticket_id is None and not msg.link_to:
             self._by_subject_tag(msg, p, env)
         threading = env.settings.threading
         if msg.ticket_id is None and threading.outlook_thread_index:
@@ -138,6 +143,28 @@ class Thread:
             log.warning("message %s: stale reply token (ticket #%s, person %s); ignored (stage thread)",
                         p.message_id, msg.ticket_id, msg.token_person_id)
             msg.ticket_id, msg.token_person_id, msg.thread_signal = None, None, ""
+
+    def _by_message_ids(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
+        found = by_message_ids(p)
+        if found is None:
+            return
+        tid, answers_our_mail = found
+        person_mail = msg.auto_class in ("", LIST)  # automatic mail never joins a nosy list anyway
+        if answers_our_mail or not person_mail:
+            msg.ticket_id, msg.thread_signal = tid, "message-id"
+            return
+        ticket = Ticket.get_or_none(Ticket.id == final_ticket(tid))
+        if ticket is None or knows_ticket(ticket, p.from_addr, env):
+            msg.ticket_id, msg.thread_signal = tid, "message-id"
+            return
+        # someone who knows the requester's Message-ID (a Cc, a list archive) but was never
+        # mailed by us: a new ticket linked to that one, never a seat on its nosy list
+        log.warning("message %s: refers to ticket #%s by a Message-ID that is not ours, but %s is not on it; "
+                    "opening a linked ticket (stage thread)", p.message_id, ticket.id, p.from_addr)
+        msg.link_to.append((ticket.id, "related"))
+        msg.thread_signal = "new-stranger-reply"
+        msg.notes.append(f"Your message answered a mail on ticket #{ticket.id}, which belongs to someone else, "
+                         "so a new ticket was opened for you and linked to it.")
 
     def _by_subject_tag(self, msg: Inbound, p: ParsedMessage, env: Env) -> None:
         number = find_ticket_number(p.subject, env.settings.gateway.subject_tag)
