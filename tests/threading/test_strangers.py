@@ -6,7 +6,7 @@ X-Mailgate-Ticket header, which anyone can write, adds nothing to that ticket.""
 
 from __future__ import annotations
 
-from tests.outbox.sink import HEADERS_DMARC_PASS, Desk, body_text, desk  # noqa: F401  (the fixture)
+from tests.outbox.sink import HEADERS_DMARC_PASS, Desk, body_text
 
 BOB, MALLORY, CAROL, ALICE = "bob@customer.example", "mallory@elsewhere.example", "carol@customer.example", "alice@example.com"
 

@@ -1,0 +1,1 @@
+from tests.outbox.sink import desk  # noqa: F401  (the gateway + SMTP relay fixture)
