@@ -101,6 +101,9 @@ def _check_commands(s: Settings, queue_names: set[str]) -> None:
                 raise ConfigError(f"permission[{i}].commands: unknown command {name!r} "
                                   f"(known: *, {', '.join(sorted(COMMAND_NAMES))})")
     _check_relay(s)
+    if s.alerts.loop_replies < 0 or s.alerts.loop_seconds <= 0 or s.alerts.loop_pause_hours <= 0:
+        raise ConfigError("alerts.loop_replies: expected 0 (off) or more, with positive loop_seconds and "
+                          "loop_pause_hours")
     if s.alerts.attach_max_bytes < 0:
         raise ConfigError("alerts.attach_max_bytes: expected 0 or a positive number of bytes")
     o = s.outbox

@@ -240,6 +240,11 @@ class AlertSettings:
     notify_author: bool = False  # send the author of a change a copy of the alert too
     attach_max_bytes: int = 1024 * 1024  # attach files up to this size, list larger ones
     html: bool = False  # add an HTML alternative rendered from the *.html.j2 templates
+    # an address that answers this many of our mails within loop_seconds of each, within an
+    # hour, is a naive auto-responder: no mail goes to it for loop_pause_hours (0: off)
+    loop_replies: int = 3
+    loop_seconds: float = 60.0
+    loop_pause_hours: float = 6.0
 
 
 @dataclass(frozen=True)

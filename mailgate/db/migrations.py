@@ -112,6 +112,13 @@ def _v11_access(db: pw.Database) -> None:
     db.create_tables(ACCESS_MODELS, safe=True)
 
 
+def _v12_mail_pause(db: pw.Database) -> None:
+    """Addresses paused as naive auto-responders (issue 17)."""
+    from mailgate.db.pause_models import PAUSE_MODELS
+
+    db.create_tables(PAUSE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -124,6 +131,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (9, _v9_task_failures),
     (10, _v10_event_source),
     (11, _v11_access),
+    (12, _v12_mail_pause),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)

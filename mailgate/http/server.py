@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import socket
@@ -90,4 +91,10 @@ def http_server(env: Env, write: Callable[..., Awaitable[Any]], readers: Readers
     services = HttpServices(env=env, write=write, read=readers.run, limiter=RateLimiter(settings.api.rate_limit),
                             base_url=settings.web_base_url, closers=[readers.close])
     sock = bind(settings.listen.http.host, settings.listen.http.port)
+    if settings.listen.http.port == 0 and not settings.web.base_url:
+        # a free port chosen now (tests): the links in mail must name the real one
+        host, port = sock.getsockname()[:2]
+        env.settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web,
+                                                                             base_url=f"http://{host}:{port}"))
+        services.base_url = env.settings.web_base_url
     return HttpServer(create_app(services), sock, services)

@@ -11,6 +11,7 @@ from mailgate.clean import sanitize_html
 from mailgate.core.changes import MAIL, SYSTEM
 from mailgate.core.message import Inbound
 from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
+from mailgate.loop_guard import note_answer
 from mailgate.nosy import insert_nosy
 from mailgate.people import person_for
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
@@ -70,6 +71,8 @@ class Store:
             return
         else:
             reopen_on_reply(env, ticket, p.from_addr, msg.text, row, source=MAIL)
+            if not msg.auto_class:
+                note_answer(env, ticket, p, row)
         ticket.updated_at = now
         ticket.save()
 

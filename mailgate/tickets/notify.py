@@ -23,6 +23,7 @@ from mailgate.commands import help_text
 from mailgate.core.changes import MAIL
 from mailgate.db.models import Attachment, Person
 from mailgate.lifecycle.view import other_open_tickets
+from mailgate.loop_guard import paused, paused_among
 from mailgate.mailer import queue_mail
 from mailgate.nosy import alert_recipients, is_own_address
 from mailgate.people import is_staff
@@ -42,7 +43,8 @@ OTHERS_SHOWN = 10
 
 
 def reachable(person: Person, env: Env) -> bool:
-    return "@" in person.address and not person.bouncing and not is_own_address(env.settings, person.address)
+    return ("@" in person.address and not person.bouncing and not is_own_address(env.settings, person.address)
+            and not paused(person.address, env.now()))
 
 
 def rate_limited(env: Env, kind: str, address: str, message_id: str) -> bool:
@@ -95,7 +97,11 @@ def alerts(env: Env, act: Act, references: list[str]) -> None:
     author_name = act.author_name or (staff_entry.name if staff_entry else "") or author
     news = News(author=author, author_name=author_name, changes=act.changes, created=act.created,
                 in_reply_to=act.message_id or None, listed=listed, attached=attached)
-    for person in alert_recipients(act.ticket, settings, exclude=exclude):
+    recipients = alert_recipients(act.ticket, settings, exclude=exclude)
+    stopped = paused_among([p.address for p in recipients], env.now())  # naive auto-responders (loop_guard)
+    for person in recipients:
+        if person.address in stopped:
+            continue
         staff = is_staff(settings, person.address)
         shown = text if staff or not act.internal else ""
         if not shown.strip() and not news_changes and not act.created:
