@@ -35,6 +35,12 @@ def ticket_references(ticket: Ticket) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i]
 
 
+def _thread(ticket: Ticket | None, in_reply_to: str | None) -> list[str]:
+    if ticket is not None:
+        return ticket_references(ticket)
+    return [in_reply_to] if in_reply_to else []
+
+
 def links_on(env: Env) -> bool:
     settings = env.settings
     return settings.web.links_in_mail and settings.listen.http.enabled
@@ -96,10 +102,7 @@ def queue_mail(
     body = env.templates.get_template(template).render(**values)
     html = env.templates.get_template(html_template).render(**values) if html_template else None
     message_id = new_message_id(sender.partition("@")[2], ticket.id if ticket is not None else None)
-    if references is not None:
-        refs = references
-    else:
-        refs = ticket_references(ticket) if ticket is not None else ([in_reply_to] if in_reply_to else [])
+    refs = references if references is not None else _thread(ticket, in_reply_to)
     reply_to = None
     if ticket is not None and isinstance(recipient, Person):
         reply_to = reply_address(sender, settings.gateway.secret, ticket.id, recipient.id)

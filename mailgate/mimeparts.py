@@ -182,27 +182,10 @@ def _has_alternative(parents: tuple[str, ...]) -> bool:
 def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()) -> None:
     """Collect `part` into `walk`; `parents` are the content types of the enclosing parts."""
     ctype = part.get_content_type()[:100]
-    in_report = "multipart/report" in parents
     if len(parents) > _MAX_DEPTH:
         walk.attachments.append(Attachment("", ctype, _as_bytes(part)))
         return
-    if ctype in ("message/rfc822", "message/global") and isinstance(part.get_payload(), list) \
-            and part.get_payload():
-        inner = part.get_payload(0)
-        if in_report:
-            walk.original_headers += _header_pairs(inner)
-        title = decode_words(str(inner.get("Subject") or "")).strip() or "message"
-        name = _filename(part, walk.hints) or re.sub(r'[\\/:*?"<>|\r\n]+', "_", title)[:120] + ".eml"
-        walk.attachments.append(Attachment(name, "message/rfc822", _as_bytes(inner)))
-        return
-    if ctype == "message/delivery-status":
-        _delivery_status(part, walk)
-        walk.attachments.append(Attachment("", ctype, _as_bytes(part).split(b"\n\n", 1)[-1]))
-        return
-    if part.is_multipart():
-        payload = part.get_payload()
-        for sub in payload if isinstance(payload, list) else []:
-            visit(sub, walk, (*parents, ctype))
+    if _container(part, walk, parents, ctype):
         return
     data = _payload(part)
     filename = _filename(part, walk.hints)
@@ -218,19 +201,51 @@ def visit(part: email.message.Message, walk: Walk, parents: tuple[str, ...] = ()
         # a multipart without parts (broken boundary) is read as text rather than lost. A
         # second HTML part next to a text alternative (Apple Mail's fragments around an
         # attachment) is kept as a file below; in a plain multipart/mixed it is more body.
-        declared = part.get_content_charset()
-        if declared is None and ctype == "text/html":
-            m = _META_CHARSET.search(data[:4096])
-            declared = m.group(1).decode("ascii") if m else None
-        text, used = decode_bytes(data, declared)
-        walk.charsets.append(used)
-        if ctype == "text/html":
-            walk.html.append(text)
-            return
-        text, uu = split_uuencoded(text)
-        walk.attachments += uu
-        walk.plain.append(text)
+        _body_text(part, walk, data, ctype)
         return
+    _file(part, walk, data, ctype, filename, disposition)
+
+
+def _container(part: email.message.Message, walk: Walk, parents: tuple[str, ...], ctype: str) -> bool:
+    """An attached message, a delivery status or a multipart: handled here (True)."""
+    if ctype in ("message/rfc822", "message/global") and isinstance(part.get_payload(), list) \
+            and part.get_payload():
+        inner = part.get_payload(0)
+        if "multipart/report" in parents:
+            walk.original_headers += _header_pairs(inner)
+        title = decode_words(str(inner.get("Subject") or "")).strip() or "message"
+        name = _filename(part, walk.hints) or re.sub(r'[\\/:*?"<>|\r\n]+', "_", title)[:120] + ".eml"
+        walk.attachments.append(Attachment(name, "message/rfc822", _as_bytes(inner)))
+        return True
+    if ctype == "message/delivery-status":
+        _delivery_status(part, walk)
+        walk.attachments.append(Attachment("", ctype, _as_bytes(part).split(b"\n\n", 1)[-1]))
+        return True
+    if part.is_multipart():
+        payload = part.get_payload()
+        for sub in payload if isinstance(payload, list) else []:
+            visit(sub, walk, (*parents, ctype))
+        return True
+    return False
+
+
+def _body_text(part: email.message.Message, walk: Walk, data: bytes, ctype: str) -> None:
+    declared = part.get_content_charset()
+    if declared is None and ctype == "text/html":
+        m = _META_CHARSET.search(data[:4096])
+        declared = m.group(1).decode("ascii") if m else None
+    text, used = decode_bytes(data, declared)
+    walk.charsets.append(used)
+    if ctype == "text/html":
+        walk.html.append(text)
+        return
+    text, uu = split_uuencoded(text)
+    walk.attachments += uu
+    walk.plain.append(text)
+
+
+def _file(part: email.message.Message, walk: Walk, data: bytes, ctype: str, filename: str,
+          disposition: str | None) -> None:
     content_id = str(part.get("Content-ID") or "").strip().strip("<>")[:250]
     if not filename and content_id and re.fullmatch(r"[\w.-]+\.\w{2,4}", content_id.split("@")[0]):
         filename = content_id.split("@")[0]  # Outlook names inline images only in the cid
