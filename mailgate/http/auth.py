@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from mailgate.access.signin import find_session
 from mailgate.access.tokens import find_token
-from mailgate.db.access_models import ApiToken
+from mailgate.db.access_models import ApiToken, WebSession
 from mailgate.http.problems import Problem
 from mailgate.http.services import HttpServices
 
@@ -52,15 +52,16 @@ def _session_caller(value: str, now: Any) -> Caller | None:
                   session_id=session.id, scope=session.ticket_id, csrf=session.csrf)
 
 
-def _touch_token(services: HttpServices, token_id: int) -> None:
-    """Record that a token was used, at most once a minute per token, off the request's path."""
+def _touch(services: HttpServices, kind: str, row_id: int, model: Any, column: Any) -> None:
+    """Record that a token or session was used, at most once a minute each, off the request's
+    path (the write goes to the writer thread; the answer does not wait for it)."""
     now = time.monotonic()
-    if now - services.tokens_touched.get(token_id, -LAST_USED_EVERY) < LAST_USED_EVERY:
+    key = (kind, row_id)
+    if now - services.touched.get(key, -LAST_USED_EVERY) < LAST_USED_EVERY:
         return
-    services.tokens_touched[token_id] = now
+    services.touched[key] = now
     stamp = services.env.now()
-    write = services.write(lambda: ApiToken.update(last_used_at=stamp).where(ApiToken.id == token_id).execute())
-    asyncio.ensure_future(write)
+    asyncio.ensure_future(services.write(lambda: model.update({column: stamp}).where(model.id == row_id).execute()))
 
 
 async def api_caller(request: Request, response: Response) -> Caller:
@@ -84,7 +85,7 @@ async def api_caller(request: Request, response: Response) -> Caller:
             raise Problem(429, f"over the rate limit of {limit} requests a minute for this token",
                           headers={**headers, "Retry-After": str(reset)})
         response.headers.update(headers)
-    _touch_token(services, caller.token_id or 0)
+    _touch(services, "token", caller.token_id or 0, ApiToken, ApiToken.last_used_at)
     return caller
 
 
@@ -94,4 +95,7 @@ async def session_caller(request: Request) -> Caller | None:
     if not value:
         return None
     services = services_of(request)
-    return await services.read(_session_caller, value, services.env.now())
+    caller = await services.read(_session_caller, value, services.env.now())
+    if caller is not None and caller.session_id is not None:
+        _touch(services, "session", caller.session_id, WebSession, WebSession.last_seen_at)
+    return caller

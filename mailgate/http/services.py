@@ -68,7 +68,7 @@ class HttpServices:
     # the address mails and pages link to (the configured [web] base_url, or where we listen)
     base_url: str = ""
     closers: list[Callable[[], None]] = field(default_factory=list)
-    tokens_touched: dict[int, float] = field(default_factory=dict)
+    touched: dict[tuple[str, int], float] = field(default_factory=dict)  # (kind, id) -> when its use was last recorded
     page_env: tuple[Any, Any] | None = None  # (the Env's templates, their lenient overlay for pages)  # token id -> when last_used_at was written
 
     @property
