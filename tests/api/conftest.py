@@ -34,6 +34,7 @@ class Site:
     sink: Sink
     http_port: int
     counter: int = 0
+    database: str = ""  # a PostgreSQL URL; "" for the default SQLite store
 
     @property
     def gw(self) -> Gateway:
@@ -65,6 +66,13 @@ class Site:
         return wait_until(lambda: self.ticket_of(mid), what=f"message {mid} stored")  # type: ignore[return-value]
 
     def ticket_of(self, message_id: str) -> int | None:
+        if self.database:
+            import psycopg2
+
+            with psycopg2.connect(self.database) as conn, conn.cursor() as cur:
+                cur.execute("SELECT ticket_id FROM message WHERE message_id = %s", (message_id,))
+                row = cur.fetchone()
+            return row[0] if row else None
         with self.db() as c:
             row = c.execute("SELECT ticket_id FROM message WHERE message_id = ?", (message_id,)).fetchone()
         return row[0] if row else None
@@ -76,16 +84,19 @@ class Site:
         return [o for o in self.gw.outbox() if kind is None or o["kind"] == kind]
 
 
-def start_site(directory: Path, http: str = "", extra: str = "") -> tuple[Site, Sink]:
+def start_site(directory: Path, http: str = "", extra: str = "", database: str = "") -> tuple[Site, Sink]:
     sink = Sink(free_port()).start()
     port = free_port()
     smtp, lmtp = free_port(), free_port()
     config = write_config(directory, daemon_config(smtp, lmtp, RELAY_CONFIG.format(port=sink.port) + STAFF + extra,
                                                    http=f"port = {port}\n{http}"))
+    if database:  # a real PostgreSQL instead of the default SQLite store
+        config.write_text(config.read_text().replace('database = "sqlite:///store/mailgate.db"',
+                                                     f'database = "{database}"'))
     daemon = DaemonProc(Gateway(directory, config), smtp, lmtp).start()
     wait_port(smtp)
     wait_port(port)
-    return Site(daemon, sink, port), sink
+    return Site(daemon, sink, port, database=database), sink
 
 
 @pytest.fixture(scope="module")
