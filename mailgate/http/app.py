@@ -11,7 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from mailgate.http import api_misc, api_tickets, problems, signin, web_actions, web_admin, web_desk
+from mailgate.http import (
+    api_misc,
+    api_tickets,
+    problems,
+    signin,
+    web_actions,
+    web_admin,
+    web_desk,
+    web_tokens,
+)
 from mailgate.http.middleware import BodyLimit, SecurityHeaders
 from mailgate.http.pages import render
 from mailgate.http.services import HttpServices
@@ -42,6 +51,7 @@ def create_app(services: HttpServices) -> FastAPI:
     app.include_router(web_desk.router)
     app.include_router(web_actions.router)
     app.include_router(web_admin.router)
+    app.include_router(web_tokens.router)
     _page_errors(app)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

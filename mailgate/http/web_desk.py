@@ -39,7 +39,7 @@ async def signed_in(request: Request) -> Caller:
     return me
 
 
-def _roles(request: Request, me: Caller) -> dict[str, bool]:
+def staff_roles(request: Request, me: Caller) -> dict[str, bool]:
     settings = services_of(request).settings
     person = Person(id=me.person_id, address=me.address)
     return {"is_staff": staff_queues(settings, person) is not None and me.scope is None,
@@ -68,7 +68,7 @@ async def home(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if k != "after"}
     next_url = f"/?{urlencode({**params, 'after': page['next']})}" if page["next"] else ""
     return render(request, "web/queue.html.j2", me=me, page=page, f=f, next_url=next_url,
-                  queues=[q.name for q in services.settings.queues], statuses=STATUSES, **_roles(request, me))
+                  queues=[q.name for q in services.settings.queues], statuses=STATUSES, **staff_roles(request, me))
 
 
 @router.get("/tickets/{ticket_id}")
@@ -80,7 +80,7 @@ async def ticket(request: Request, ticket_id: int) -> Response:
         return render(request, "web/error.html.j2", me=me, status=404, title="No such ticket",
                       detail=f"There is no ticket #{ticket_id} you may see.")
     flash = request.cookies.get("mailgate_flash", "")
-    response = render(request, "web/ticket.html.j2", me=me, t=data, flash=_flash(flash), **_roles(request, me))
+    response = render(request, "web/ticket.html.j2", me=me, t=data, flash=_flash(flash), **staff_roles(request, me))
     if flash:
         response.delete_cookie("mailgate_flash", path=f"/tickets/{ticket_id}")
     return response
@@ -137,7 +137,7 @@ async def attachment(request: Request, ticket_id: int, attachment_id: int) -> Re
 @router.get("/people/{address}")
 async def person(request: Request, address: str) -> Response:
     me = await signed_in(request)
-    roles = _roles(request, me)
+    roles = staff_roles(request, me)
     services = services_of(request)
     from mailgate.http.api_misc import person_for_caller
 
@@ -154,7 +154,7 @@ async def sessions(request: Request) -> Response:
     me = await signed_in(request)
     services = services_of(request)
     rows = await services.read(lambda: live_sessions(Person.get_by_id(me.person_id), services.env.now()))
-    return render(request, "web/sessions.html.j2", me=me, sessions=rows, **_roles(request, me))
+    return render(request, "web/sessions.html.j2", me=me, sessions=rows, **staff_roles(request, me))
 
 
 @router.post("/sessions/{session_id}/end")

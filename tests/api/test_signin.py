@@ -81,3 +81,25 @@ def test_the_link_in_an_acknowledgement_opens_that_ticket_only(site: Site) -> No
     forged = link.replace(f"/t/{number}?", f"/t/{number + 1}?")
     with site.client(follow_redirects=False) as browser:
         assert browser.get(forged).status_code == 410  # another ticket's number: the signature fails
+
+
+def _signed_in(site: Site, address: str, browser: object) -> None:
+    link = LINK.search(site.gw.cli("login-link", address).stdout).group(1)
+    confirm = browser.get(link)  # type: ignore[attr-defined]
+    assert browser.post(link, data={"csrf": _csrf(confirm.text)}).status_code == 303  # type: ignore[attr-defined]
+
+
+def test_a_person_makes_and_revokes_their_own_api_token_on_the_web(site: Site) -> None:
+    with site.client(follow_redirects=False) as browser:
+        _signed_in(site, ALICE, browser)
+        page = browser.get("/tokens")
+        made = browser.post("/tokens", data={"csrf": _csrf(page.text), "name": "chat-bot"})
+        token = re.search(r'id="new-token">(mgt_[^<]+)<', made.text).group(1)
+        with site.client(token) as api:
+            assert api.get("/api/v1/tickets").status_code == 200
+        number = re.search(r"Token #(\d+)", made.text).group(1)
+        someone_else = browser.post("/tokens", data={"csrf": _csrf(made.text), "address": BOB})
+        assert someone_else.status_code == 403  # only admins make tokens for others
+        browser.post(f"/tokens/{number}/revoke", data={"csrf": _csrf(made.text)})
+        with site.client(token) as api:
+            assert api.get("/api/v1/tickets").status_code == 401
