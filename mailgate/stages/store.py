@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from mailgate.attachments import store_attachment
 from mailgate.bounces import failed_addresses
 from mailgate.clean import sanitize_html
+from mailgate.commands.parser import find_commands
 from mailgate.core.changes import MAIL, SYSTEM
 from mailgate.core.message import Inbound
 from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
@@ -70,7 +71,11 @@ class Store:
                                source=MAIL, message=row)
             return
         else:
-            reopen_on_reply(env, ticket, p.from_addr, msg.text, row, source=MAIL)
+            # commands alone say nothing to reopen for ("status: closed" to a resolved
+            # ticket closes it, as the same command from the CLI or the web does)
+            said = find_commands(msg.text, p.subject, env.commands).body if env.settings.commands.enabled else msg.text
+            if said.strip():
+                reopen_on_reply(env, ticket, p.from_addr, said, row, source=MAIL)
             if not msg.auto_class:
                 note_answer(env, ticket, p, row)
         ticket.updated_at = now

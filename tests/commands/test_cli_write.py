@@ -128,3 +128,15 @@ def test_help_from_the_cli_lists_the_registered_commands(desk: Desk) -> None:
     assert list(default_commands()) == list(COMMAND_NAMES)  # the configuration checks by these names
     for cmd in default_commands().values():
         assert f"  {cmd.name}: {cmd.argument}" in result.output
+
+
+def test_commands_alone_do_not_reopen_a_resolved_ticket_by_any_door(desks: tuple[Desk, Desk]) -> None:
+    mail, cli = desks
+    for desk in desks:
+        _opened(desk)
+        assert desk.gw.cli("ticket", "command", "1", "--as", ALICE, "status: resolved").exit_code == 0
+    mail.mail(ALICE, "status: closed", name="Alice Admin", subject="Re: [Helpdesk #1] printer", headers=HEADERS_DMARC_PASS)
+    assert cli.gw.cli("ticket", "command", "1", "--as", ALICE, "status: closed").exit_code == 0
+    for desk in desks:
+        statuses = [(e["old"], e["new"]) for e in desk.ticket(1)["events"] if e["field"] == "status"]
+        assert statuses == [("new", "resolved"), ("resolved", "closed")]  # never a detour through open
