@@ -28,12 +28,18 @@ def create_login_link(person: Person, now: datetime, minutes: float) -> str:
     return value
 
 
+def _row(model: type[LoginLink] | type[WebSession], value: str, kind: str) -> LoginLink | WebSession | None:
+    """The row a credential names by its prefix, if the whole value matches its hash."""
+    prefix = split_credential(value, kind)
+    row = model.get_or_none(model.prefix == prefix) if prefix else None
+    return row if row is not None and matches(value, row.secret_hash) else None
+
+
 def _live_link(value: str, now: datetime) -> LoginLink | None:
-    prefix = split_credential(value, LINK_KIND)
-    row = LoginLink.get_or_none(LoginLink.prefix == prefix) if prefix else None
-    if row is None or not matches(value, row.secret_hash) or row.used_at is not None or row.expires_at <= now:
+    row = _row(LoginLink, value, LINK_KIND)
+    if row is None or row.used_at is not None or row.expires_at <= now:
         return None
-    return row
+    return row  # type: ignore[return-value]
 
 
 def check_login_link(value: str, now: datetime) -> Person | None:
@@ -64,11 +70,10 @@ def open_session(person: Person, now: datetime, days: float, *, ticket: Ticket |
 
 
 def find_session(value: str, now: datetime) -> WebSession | None:
-    prefix = split_credential(value, SESSION_KIND)
-    row = WebSession.get_or_none(WebSession.prefix == prefix) if prefix else None
-    if row is None or not matches(value, row.secret_hash) or row.revoked_at is not None or row.expires_at <= now:
+    row = _row(WebSession, value, SESSION_KIND)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:  # type: ignore[union-attr]
         return None
-    return row
+    return row  # type: ignore[return-value]
 
 
 def end_session(session_id: int, person: Person, now: datetime) -> bool:

@@ -103,33 +103,27 @@ _ATTACH = click.option("--attach", multiple=True, type=click.Path(exists=True, d
                        help="Attach a file (repeat for more).")
 
 
-@click.command("note")
-@click.argument("number", type=int)
-@_TEXT
-@_FILE
-@_AS
-@_ATTACH
-@_JSON
-@pass_ctx
-def note(ctx: Context, number: int, text: str | None, file: Path | None, actor: str, attach: tuple[Path, ...],
-         as_json: bool) -> None:
-    """Add an internal note to ticket NUMBER (staff see it; the requester never does)."""
-    _run(ctx, "note", number, actor, _text(text, file), as_json, attach)
+def _writer(how: str, help_text: str) -> click.Command:
+    """`note` and `reply`: the same options, a different act."""
+
+    @click.command(how, help=help_text)
+    @click.argument("number", type=int)
+    @_TEXT
+    @_FILE
+    @_AS
+    @_ATTACH
+    @_JSON
+    @pass_ctx
+    def write(ctx: Context, number: int, text: str | None, file: Path | None, actor: str, attach: tuple[Path, ...],
+              as_json: bool) -> None:
+        _run(ctx, how, number, actor, _text(text, file), as_json, attach)
+
+    return write
 
 
-@click.command("reply")
-@click.argument("number", type=int)
-@_TEXT
-@_FILE
-@_AS
-@_ATTACH
-@_JSON
-@pass_ctx
-def reply(ctx: Context, number: int, text: str | None, file: Path | None, actor: str, attach: tuple[Path, ...],
-          as_json: bool) -> None:
-    """Reply on ticket NUMBER: mailed to the requester and the nosy list. The text is not
-    read for commands."""
-    _run(ctx, "reply", number, actor, _text(text, file), as_json, attach)
+note = _writer("note", "Add an internal note to ticket NUMBER (staff see it; the requester never does).")
+reply = _writer("reply", "Reply on ticket NUMBER: mailed to the requester and the nosy list. The text is not "
+                         "read for commands.")
 
 
 @click.command("command")
