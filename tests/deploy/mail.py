@@ -36,3 +36,22 @@ def assert_documented_headers(msg: EmailMessage, ticket: int, auto_submitted: st
     assert msg["X-Auto-Response-Suppress"] == "All"
     assert msg["Message-ID"].startswith(f"<mailgate.{ticket}.")
     assert re.fullmatch(TOKEN_RE, reply_address(msg)).group(1) == str(ticket)  # type: ignore[union-attr]
+
+
+def ask_and_answer(postfix: object, site: object, subject: str, ids: tuple[str, str], answer: str,
+                   watcher: str = "alice@staff.example") -> tuple[EmailMessage, EmailMessage, str]:
+    """The requester's round trip through Postfix: a mail by `sendmail`, its acknowledgement
+    in the requester's mailbox (documented headers), an answer to that acknowledgement's
+    Reply-To, and the watcher's alert about the answer. Returns (ack, alert, reply address)."""
+    bob = "bob@customer.example"
+    postfix.sendmail(mail(bob, subject, f"<{ids[0]}>"), bob, "helpdesk@example.com")  # type: ignore[attr-defined]
+    ack = postfix.wait_mail(bob, lambda m: subject[:12] in m["Subject"], what="the acknowledgement")  # type: ignore[attr-defined]
+    number = site.ticket_with_subject(subject[:12])["id"]  # type: ignore[attr-defined]
+    assert_documented_headers(ack, number, "auto-replied")
+    token = reply_address(ack)
+    postfix.sendmail(mail(bob, f"Re: {ack['Subject']}", f"<{ids[1]}>", body=answer, to=token,  # type: ignore[attr-defined]
+                          in_reply_to=ack["Message-ID"]), bob, token)
+    alert = postfix.wait_mail(watcher, lambda m: answer[:12] in m.get_content(),  # type: ignore[attr-defined]
+                              what="the watcher's alert about the reply")
+    assert_documented_headers(alert, number, "auto-generated")
+    return ack, alert, token

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.deploy.mail import assert_documented_headers, mail, reply_address
+from tests.deploy.mail import ask_and_answer
 from tests.deploy.postfix import Postfix, example, skip_reason
 from tests.deploy.site import USER, Site
 from tests.deploy.site import skip_reason as site_skip_reason
@@ -66,16 +66,8 @@ def test_lmtp_over_the_unix_socket_in_postfix_chroot(mx) -> None:
     assert grp.getgrgid(sock.st_gid).gr_name == "postfix"
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o2750
 
-    postfix.sendmail(mail("bob@customer.example", "Scanner jams on A3", "<sock-1@customer.example>"),
-                     "bob@customer.example", "helpdesk@example.com")
-    ack = postfix.wait_mail("bob@customer.example", lambda m: "Scanner jams" in m["Subject"], what="the acknowledgement")
-    number = site.ticket_with_subject("Scanner jams")["id"]
-    assert_documented_headers(ack, number, "auto-replied")
-    token = reply_address(ack)
-    postfix.sendmail(mail("bob@customer.example", f"Re: {ack['Subject']}", "<sock-2@customer.example>",
-                          body="Only with the duplex unit.", to=token, in_reply_to=ack["Message-ID"]),
-                     "bob@customer.example", token)
-    postfix.wait_mail("alice@staff.example", lambda m: "duplex unit" in m.get_content(), what="the alert on the reply")
+    _, _, token = ask_and_answer(postfix, site, "Scanner jams on A3", ("sock-1@customer.example", "sock-2@customer.example"),
+                                 "Only with the duplex unit.")
     ticket = site.ticket_with_subject("Scanner jams")
     assert [m["thread_signal"] for m in ticket["messages"] if m["direction"] == "in"] == ["new", "reply-token"]
     # Postfix's own record: both went through the socket, accepted by mailgate with 250
