@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from mailgate.access.links import check_ticket_key
 from mailgate.access.signin import (
@@ -24,9 +26,11 @@ from mailgate.access.visibility import staff_queues
 from mailgate.db.models import Person, Ticket
 from mailgate.db.transaction import write_transaction
 from mailgate.env import Env
-from mailgate.http.auth import SESSION_COOKIE, services_of, session_caller
+from mailgate.http.auth import SESSION_COOKIE, Caller, services_of, session_caller
+from mailgate.http.downloads import download_headers
 from mailgate.http.pages import client_address, form_of, render, set_session
 from mailgate.http.problems import Problem
+from mailgate.http.reads import MAX_ID, attachment_file
 from mailgate.mailer import queue_mail
 from mailgate.ratelimit import over_limit
 
@@ -139,6 +143,31 @@ async def ticket_link(request: Request, ticket_id: int, k: str = "") -> Response
     response = RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
     set_session(response, request, value, 1.0)
     return response
+
+
+def _linked_file(env: Env, ticket_id: int, attachment_id: int, key: str) -> tuple[Any, str, str] | None:
+    """The file a mail's link names, for the person the link was made for (their view of
+    the ticket decides, as for the page)."""
+    person_id = check_ticket_key(env.settings.gateway.secret, ticket_id, key, env.now())
+    if person_id is None:
+        return None
+    caller = Caller(person_id=person_id, address="", via="link", scope=ticket_id)
+    return attachment_file(env.settings, caller, ticket_id, attachment_id)
+
+
+@router.get("/t/{ticket_id}/attachments/{attachment_id}")
+async def linked_attachment(request: Request, ticket_id: int, attachment_id: int, k: str = "") -> Response:
+    """A file too large to attach to an alert: the recipient's own signed link to it."""
+    services = services_of(request)
+    found = None
+    if ticket_id <= MAX_ID and attachment_id <= MAX_ID:
+        found = await services.read(_linked_file, services.env, ticket_id, attachment_id, k)
+    if found is None or not found[0].exists():
+        return render(request, "web/error.html.j2", status=404, title="No such file",
+                      detail="The link is old, changed, or names a file you may not see.")
+    path, filename, content_type = found
+    media, headers = download_headers(filename, content_type)
+    return FileResponse(path, media_type=media, headers=headers)
 
 
 @router.post("/logout")

@@ -18,7 +18,7 @@ PER_MAIL = ("Message-ID", "In-Reply-To", "References", "Date", "Reply-To")
 
 @pytest.fixture(scope="module")
 def strict_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    site, sink = start_site(tmp_path_factory.mktemp("strict"), extra="\n[api]\nrate_limit = 5\n")
+    site, sink = start_site(tmp_path_factory.mktemp("strict"), extra="\n[api]\nrate_limit = 5\n\n[alerts]\nattach_max_bytes = 100\n")
     try:
         yield site
     finally:
@@ -93,3 +93,29 @@ def _numbered(mails: list[dict], number: int) -> list[dict]:
         return re.sub(r"127\.0\.0\.1:\d+", "HOST", text.replace(f"#{number}", "#N").replace(f"/t/{number}?", "/t/N?")
                       .replace(f"X-Mailgate-Ticket: {number}", "X-Mailgate-Ticket: N"))
     return [{"to": m["to"], "headers": sorted(norm(h) for h in m["headers"]), "body": norm(m["body"])} for m in mails]
+
+
+def test_a_file_too_large_to_attach_comes_as_the_recipients_own_link(strict_site: Site) -> None:
+    import base64
+
+    site = strict_site
+    number = site.mail(BOB, "Send me the manual please.", subject="Manual")
+    manual, secret = b"%PDF manual " * 100, b"internal only " * 100
+    with site.client(site.token(ALICE)) as api:
+        for how, name, data in (("replies", "manual.pdf", manual), ("notes", "secret.txt", secret)):
+            answer = api.post(f"/api/v1/tickets/{number}/{how}", json={"text": f"{name} attached", "attachments": [
+                {"filename": name, "content_type": "application/pdf", "content_base64": base64.b64encode(data).decode()}]})
+            assert answer.status_code == 201, answer.text
+        files = {a["filename"]: a["id"] for m in api.get(f"/api/v1/tickets/{number}").json()["messages"]
+                 for a in m["attachments"]}
+    [alert] = wait_until(lambda: [o for o in site.outbox("alert") if o["ticket"] == number
+                                  and BOB in o["recipients"] and "manual.pdf" in o["message"]], what="the alert")
+    link = re.search(rf"manual\.pdf \(1200 bytes, too large to attach\): ({re.escape(site.url)}/t/{number}/"
+                     rf"attachments/\d+\?k=\S+)", alert["message"]).group(1)
+    with site.client() as anyone:
+        got = anyone.get(link)
+        assert got.status_code == 200 and got.content == manual
+        # the same key for the note's file: Bob's view of the ticket has no internal note
+        assert anyone.get(link.replace(f"/attachments/{files['manual.pdf']}?",
+                                       f"/attachments/{files['secret.txt']}?")).status_code == 404
+        assert anyone.get(link.replace(f"/t/{number}/", f"/t/{number + 1}/")).status_code == 404
