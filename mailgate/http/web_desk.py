@@ -6,17 +6,21 @@ A page for a ticket the signed-in person may not read is 404, as in the API."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from mailgate.access.signin import end_session, live_sessions
 from mailgate.access.visibility import is_admin, staff_queues
 from mailgate.core.statuses import STATUSES
 from mailgate.db.models import Person
 from mailgate.http import reads, web_reads
+from mailgate.http.api_misc import person_for_caller
 from mailgate.http.api_tickets import HTML_CSP
 from mailgate.http.auth import Caller, services_of, session_caller
 from mailgate.http.downloads import download_headers
@@ -87,10 +91,6 @@ async def ticket(request: Request, ticket_id: int) -> Response:
 
 
 def _flash(value: str) -> dict[str, Any] | None:
-    import base64
-    import binascii
-    import json
-
     if not value:
         return None
     try:
@@ -117,8 +117,6 @@ async def message_html(request: Request, ticket_id: int, message_id: int) -> Res
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
 async def attachment(request: Request, ticket_id: int, attachment_id: int) -> Response:
-    from fastapi.responses import FileResponse
-
     me = await signed_in(request)
     services = services_of(request)
     found = None
@@ -139,8 +137,6 @@ async def person(request: Request, address: str) -> Response:
     me = await signed_in(request)
     roles = staff_roles(request, me)
     services = services_of(request)
-    from mailgate.http.api_misc import person_for_caller
-
     data = await services.read(person_for_caller, services.settings, me, address) if roles["is_staff"] or \
         address.lower() == me.address else None
     if data is None:
