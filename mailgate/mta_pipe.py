@@ -66,7 +66,13 @@ def deliver(load_settings: Callable[[], Settings | PipeSettings], recipients: Se
         return EX_DATAERR
     try:
         spool = _spool(settings)
-        entry = spool.accept(raw, source, tuple(recipients))
+        try:
+            entry = spool.accept(raw, source, tuple(recipients))
+        except TransientError as exc:
+            if not _no_schema(exc):
+                raise
+            _create_schema(settings)  # a new database no daemon has started on yet
+            entry = spool.accept(raw, source, tuple(recipients))
     except TransientError as exc:
         _say(str(exc))
         return EX_TEMPFAIL
@@ -95,6 +101,17 @@ def _spool(settings: Settings | PipeSettings) -> SpoolStore:
     from mailgate.spool import Spool
 
     return Spool(settings.spool_dir)
+
+
+def _no_schema(exc: BaseException) -> bool:
+    """The database spool's tables are not there (42P01: undefined table)."""
+    return getattr(exc.__cause__, "pgcode", None) == "42P01"
+
+
+def _create_schema(settings: Settings | PipeSettings) -> None:
+    from mailgate.db.connect import open_database
+
+    open_database(settings.database_url)  # migrates, one process at a time
 
 
 def _process_inline(settings: Settings | PipeSettings, name: str, verbose: bool,

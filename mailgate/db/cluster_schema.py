@@ -1,4 +1,5 @@
-"""Tables of the spool in the database (issue 16): the raw bytes and the queue, PostgreSQL only.
+"""Tables of several nodes on one PostgreSQL (issue 16): the spool (raw bytes and queue), the
+API's shared rate windows. PostgreSQL only.
 
 They are plain SQL, not peewee models: `mailgate deliver` writes them with psycopg2 alone
 (mailgate/spool_db.py), without peewee's import on the MTA's path.
@@ -7,11 +8,12 @@ spool_raw    the bytes as received, content-addressed, kept (as raw/ in a spool 
              the quarantine, `doctor` and alert occurrences refer to them by SHA-256)
 spool_entry  one accepted message waiting for its commit; claimed by a node with a lease,
              deleted in the transaction that stores the message
+rate_window  the API's requests per token and minute, counted for every node at once
 """
 
 from __future__ import annotations
 
-SPOOL_TABLES = (
+CLUSTER_TABLES = (
     """CREATE TABLE IF NOT EXISTS spool_raw (
         sha256 CHAR(64) PRIMARY KEY,
         raw BYTEA NOT NULL,
@@ -34,4 +36,9 @@ SPOOL_TABLES = (
     # vacuum it by the number of dead rows, not by a share of a table that is mostly empty
     "ALTER TABLE spool_entry SET (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 2000,"
     " autovacuum_analyze_scale_factor = 0.0, autovacuum_analyze_threshold = 2000)",
+    """CREATE TABLE IF NOT EXISTS rate_window (
+        key VARCHAR(100) NOT NULL,
+        window_start BIGINT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (key, window_start))""",
 )

@@ -118,7 +118,7 @@ def _v30_several_nodes(db: pw.Database) -> None:
     an outbox mail, the nodes' host, role and down time; on PostgreSQL, the spool's tables."""
     from playhouse.migrate import migrate as apply_ops
 
-    from mailgate.db.cluster_schema import SPOOL_TABLES
+    from mailgate.db.cluster_schema import CLUSTER_TABLES
     from mailgate.db.models import DaemonState, ImapAccountState, Outbox, ScheduledJob
 
     migrator = SchemaMigrator.from_database(db)
@@ -135,7 +135,7 @@ def _v30_several_nodes(db: pw.Database) -> None:
         if ops:
             apply_ops(*ops)
     if isinstance(db, pw.PostgresqlDatabase):
-        for statement in SPOOL_TABLES:
+        for statement in CLUSTER_TABLES:
             db.execute_sql(statement)
 
 

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASE_CONFIG, Gateway, write_config
-from tests.daemon.conftest import DaemonProc, daemon_config, wait_until
+from tests.daemon.conftest import DaemonProc, daemon_config, make_daemon, wait_until
 from tests.daemon.dovecot import free_port, wait_port
 from tests.outbox.sink import Sink
 from tests.pg import PostgresServer
+
+__all__ = ["make_daemon"]  # the one-daemon fixture, for tests comparing with a spool folder
 
 # a short lease, so takeovers happen within a test's seconds (the default is 30 s)
 LEASE = 3.0
