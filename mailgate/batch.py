@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 import peewee as pw
 
 from mailgate.core.entry import SpoolEntry
-from mailgate.core.errors import TransientError
+from mailgate.core.errors import LockBusy, TransientError
 from mailgate.core.message import Inbound
+from mailgate.db.locks import wait_for
 from mailgate.db.models import database_proxy
 from mailgate.db.transaction import write_transaction
 from mailgate.env import Env
@@ -217,24 +218,60 @@ def commit_group(env: Env, group: Sequence[tuple[SpoolEntry, bytes, bytes | None
     (entry, exception) for a message that failed outside the stages: its savepoint is rolled
     back and its entry released for a retry, the others are committed.
 
-    Spool entries are forgotten only after the commit (`_DeferredSpool`). A transient
-    database error rolls the whole group back, releases every entry and raises TransientError."""
+    Spool entries are forgotten only after the commit (`_DeferredSpool`; a spool in the
+    database deletes them inside it). A transient database error rolls the whole group back,
+    releases every entry and raises TransientError.
+
+    Several nodes: a message whose ticket, Message-ID or alert fingerprint another node's
+    transaction holds (LockBusy) ends the transaction before it; the next one waits for
+    that lock first, then goes on (mailgate/db/locks.py: so no two nodes wait for each other)."""
+    results: list[tuple[SpoolEntry, object]] = []
+    rest, waits = list(group), []
+    while rest:
+        done, rest, busy = _commit_part(env, rest, waits)
+        results += done
+        if busy is None:
+            waits = []
+        elif done:
+            waits = [busy]  # progress: the next transaction waits for what stopped this one
+        else:
+            waits = [*waits, busy]  # the same message stopped again: keep what it waited for
+    return results
+
+
+def _commit_part(env: Env, group: list[tuple[SpoolEntry, bytes, bytes | None]], waits: list[LockBusy]
+                 ) -> tuple[list[tuple[SpoolEntry, object]], list[tuple[SpoolEntry, bytes, bytes | None]],
+                            LockBusy | None]:
+    """One transaction of `commit_group`: (results, the entries left for the next, the lock
+    that stopped it)."""
     deferred = _DeferredSpool(env.spool)
     group_env = replace(env, spool=deferred)  # type: ignore[type-var]
     results: list[tuple[SpoolEntry, object]] = []
+    rest: list[tuple[SpoolEntry, bytes, bytes | None]] = []
+    busy: LockBusy | None = None
     try:
         with write_transaction():
             db = database_proxy.obj
-            for entry, raw, payload in group:
+            for waiting in sorted(waits, key=lambda b: (b.wait_sql, repr(b.params))):
+                wait_for(waiting)  # nothing else held yet but our spool rows: no deadlock
+            ours = env.spool.hold([entry for entry, _, _ in group])
+            for i, (entry, raw, payload) in enumerate(group):
+                if entry.name not in ours:
+                    continue  # another node took it over (the spool logged it)
                 forgotten = len(deferred.finished)
                 try:
                     with db.atomic():  # a savepoint: an unexpected error undoes this message only
                         results.append((entry, _commit_one(entry, raw, payload, group_env)))
+                except LockBusy as exc:  # rolled back to the savepoint: commit what we have
+                    del deferred.finished[forgotten:]
+                    rest, busy = group[i:], exc
+                    break
                 except (TransientError, pw.OperationalError):
                     raise
                 except Exception as exc:  # noqa: BLE001 - a bug outside the stages: kept for retry
                     del deferred.finished[forgotten:]
                     results.append((entry, exc))
+            env.spool.settle(deferred.finished)
     except (TransientError, pw.OperationalError) as exc:
         # rolled back: every entry of the group goes back to the queue for a later run
         for entry, _, _ in group:
@@ -244,7 +281,7 @@ def commit_group(env: Env, group: Sequence[tuple[SpoolEntry, bytes, bytes | None
     for entry, outcome in results:
         if isinstance(outcome, Exception):
             env.spool.release(entry)
-    return results
+    return results, rest, busy
 
 
 def _commit_one(entry: SpoolEntry, raw: bytes, payload: bytes | None, env: Env) -> object:

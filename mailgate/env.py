@@ -14,14 +14,14 @@ from mailgate.core.registry import Registry
 
 if TYPE_CHECKING:
     from mailgate.config import Settings
+    from mailgate.core.spool import SpoolStore
     from mailgate.rules import RuleSet
-    from mailgate.spool import Spool
 
 
 @dataclass
 class Env:
     settings: Settings
-    spool: Spool
+    spool: SpoolStore
     templates: jinja2.Environment
     clock: Callable[[], datetime]
     # the email commands (`status:`, `owner:` ...), filled by the composition root; a

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from mailgate.config import Settings
+    from mailgate.core.spool import SpoolStore
     from mailgate.env import Env
     from mailgate.pipe_config import PipeSettings
 
@@ -63,16 +64,25 @@ def deliver(load_settings: Callable[[], Settings | PipeSettings], recipients: Se
     if not raw.strip():
         _say("empty message on stdin")
         return EX_DATAERR
-    from mailgate.spool import Spool
-
-    spool = Spool(settings.spool_dir)
     try:
-        entry = spool.accept(raw, source, tuple(recipients))
+        spool = _spool(settings)
+        try:
+            entry = spool.accept(raw, source, tuple(recipients))
+        except TransientError as exc:
+            if not _no_schema(exc):
+                raise
+            _create_schema(settings)  # a new database no daemon has started on yet
+            entry = spool.accept(raw, source, tuple(recipients))
     except TransientError as exc:
         _say(str(exc))
         return EX_TEMPFAIL
-    if spool.daemon_running():
-        return EX_OK  # the daemon's worker picks it up
+    try:
+        running = spool.daemon_running()
+    except Exception as exc:  # noqa: BLE001 - accepted: whether a daemon runs only decides who processes it
+        _say(f"accepted; could not tell whether a daemon runs ({exc}): it stays queued")
+        return EX_OK
+    if running:
+        return EX_OK  # the daemon's worker (any node's, with the spool in the database) picks it up
     # Accepted durably: from here on any failure leaves the entry queued for the next run,
     # so the exit status stays 0 and the MTA does not deliver it twice.
     try:
@@ -80,6 +90,28 @@ def deliver(load_settings: Callable[[], Settings | PipeSettings], recipients: Se
     except Exception as exc:  # noqa: BLE001 - the message is safe in the spool
         _say(f"accepted, processing deferred: {exc}")
     return EX_OK
+
+
+def _spool(settings: Settings | PipeSettings) -> SpoolStore:
+    """The spool folder, or the database's spool through psycopg2 alone (no peewee here)."""
+    if settings.spool_in_database:
+        from mailgate.spool_db import DbSpool, PlainPostgres
+
+        return DbSpool(PlainPostgres(settings.database_url), lease=settings.daemon.lease)
+    from mailgate.spool import Spool
+
+    return Spool(settings.spool_dir)
+
+
+def _no_schema(exc: BaseException) -> bool:
+    """The database spool's tables are not there (42P01: undefined table)."""
+    return getattr(exc.__cause__, "pgcode", None) == "42P01"
+
+
+def _create_schema(settings: Settings | PipeSettings) -> None:
+    from mailgate.db.connect import open_database
+
+    open_database(settings.database_url)  # migrates, one process at a time
 
 
 def _process_inline(settings: Settings | PipeSettings, name: str, verbose: bool,

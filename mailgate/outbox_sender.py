@@ -9,7 +9,10 @@ Exactly once, as seen by the recipient:
   recognisable duplicate that clients and list servers that de-duplicate by Message-ID
   drop, instead of a new mail; a send that failed before the 250 simply completes.
 - The lease also keeps two senders (the daemon and a one-shot `mailgate outbox send`) from
-  sending the same row: claiming is a compare-and-set on (state, next_attempt_at).
+  sending the same row: claiming is a compare-and-set on (state, next_attempt_at). On
+  PostgreSQL (several nodes), a sender claims the next due row with FOR UPDATE SKIP LOCKED,
+  one at a time (a node that dies strands one mail, not a batch), and marks it with its node
+  name; a node marked down has its `sending` rows sent again at once (mailgate/daemon/node.py).
 
 Failures: a 4xx answer or a connection error retries with exponential backoff
 (`backoff_initial` doubling up to `backoff_max`, `max_attempts` tries); a 5xx answer marks the
@@ -25,15 +28,16 @@ import asyncio
 import functools
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiosmtplib
+import peewee as pw
 
-from mailgate.db.models import Outbox, Person
+from mailgate.db.models import Outbox, Person, database_proxy
 from mailgate.db.transaction import write_transaction
 from mailgate.env import Env
 
@@ -70,8 +74,9 @@ class _Permanent(Exception):
 
 
 class OutboxSender:
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: Env, owner: str = "") -> None:
         self.env = env
+        self.owner = owner  # the node name on the rows it is sending
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailgate-outbox-db")
         self.last = SendStats()
 
@@ -103,10 +108,34 @@ class OutboxSender:
                        .execute())
         if changed != 1:
             return None
-        if row.state == "sending":
-            log.warning("outbox #%s message %s stage outbox: left 'sending' by an earlier run; resending with "
-                        "the same Message-ID", row.id, row.message_id, extra={"message_id": row.message_id})
         return row
+
+    def _claim_next(self) -> Outbox | None:
+        """PostgreSQL: the next due row, marked `sending` for this node (committed), skipping
+        rows another sender is claiming; None when nothing is due."""
+        now = self._now()
+        lease = now + timedelta(seconds=self.env.settings.outbox.sending_lease)
+        found = database_proxy.obj.execute_sql(
+            "WITH c AS (SELECT id, state FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= %s"
+            " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            " UPDATE outbox o SET state = 'sending', next_attempt_at = %s, claimed_by = %s FROM c WHERE o.id = c.id"
+            " RETURNING o.id, c.state", (now, lease, self.owner)).fetchone()
+        if found is None:
+            return None
+        row = Outbox.get_by_id(found[0])
+        row.state = found[1]  # as it was before the claim (the log says when it is a resend)
+        return row
+
+    async def _claimed_rows(self) -> AsyncIterator[Outbox]:
+        """Every due row, each claimed for this sender before it is sent."""
+        if isinstance(database_proxy.obj, pw.PostgresqlDatabase):
+            while (row := await self._in_db(self._claim_next)) is not None:
+                yield row
+            return
+        for row_id in await self._in_db(self._due_ids):
+            row = await self._in_db(self._claim, row_id)
+            if row is not None:
+                yield row
 
     def _mark_sent(self, row_id: int, note: str) -> None:
         with write_transaction():
@@ -182,10 +211,11 @@ class OutboxSender:
         self.last = stats
         client: aiosmtplib.SMTP | None = None
         try:
-            for row_id in await self._in_db(self._due_ids):
-                row = await self._in_db(self._claim, row_id)
-                if row is None:
-                    continue
+            async for row in self._claimed_rows():
+                if row.state == "sending":
+                    log.warning("outbox #%s message %s stage outbox: left 'sending' by an earlier run; resending "
+                                "with the same Message-ID", row.id, row.message_id,
+                                extra={"message_id": row.message_id})
                 try:
                     if client is None:
                         try:

@@ -16,6 +16,12 @@ def person_for(address: str, name: str = "") -> Person:
     found = fastsql.select_where(Person, "by-address", lambda s: f"WHERE {s.c(Person.address)} = {s.p} LIMIT 1",
                                  [address])
     if not found:
+        if isinstance(database_proxy.obj, pw.PostgresqlDatabase):
+            # several nodes: another may be creating it right now. ON CONFLICT waits for its
+            # commit and then does nothing, where a plain insert would fail (an error in the
+            # server's log, and a savepoint to roll back)
+            Person.insert(address=address, name=name).on_conflict_ignore().execute()
+            return Person.get(Person.address == address)
         try:
             with database_proxy.atomic():  # a savepoint: a concurrent writer may create it first
                 return Person.create(address=address, name=name)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mailgate.config import Settings
 
 RECORD_NAME = "pipe-config.json"
-_VERSION = 2
+_VERSION = 3
 # Where the full loader puts the spool when the file names none. Only a hint for finding
 # the record: the record names the validated folder, and a difference means a full load.
 _DEFAULT_SPOOL = "store/spool"
@@ -73,15 +73,29 @@ class QueueAddress:
         self.address = address
 
 
-class PipeSettings:
-    """The part of Settings the spooling pipe reads (path, spool_dir, gateway.max_message_size,
-    gateway.secret, queue_for_address), taken from a validated record."""
+class PipeDaemon:
+    __slots__ = ("lease",)
 
-    def __init__(self, path: Path, spool_dir: Path, gateway: PipeGateway, queues: list[str]) -> None:
+    def __init__(self, lease: float) -> None:
+        self.lease = lease
+
+
+class PipeSettings:
+    """The part of Settings the spooling pipe reads (path, spool_dir, spool_in_database,
+    database_url, daemon.lease, gateway.max_message_size, gateway.secret, queue_for_address),
+    taken from a validated record."""
+
+    def __init__(self, path: Path, spool_dir: Path, gateway: PipeGateway, queues: list[str],
+                 database_url: str = "", lease: float = 30.0) -> None:
         self.path = path
         self.spool_dir = spool_dir
         self.gateway = gateway
         self._queues = {a.lower(): QueueAddress(a) for a in queues}
+        # the spool in the database: the pipe writes its row there (the record keeps the URL,
+        # which is why it is readable by its owner only)
+        self.spool_in_database = bool(database_url)
+        self.database_url = database_url
+        self.daemon = PipeDaemon(lease)
 
     def queue_for_address(self, address: str) -> QueueAddress | None:
         return self._queues.get(address.lower())
@@ -141,6 +155,8 @@ def _spool_hint(real_path: str, text: str) -> Path | None:
         end = value.find(quote, 1) if quote in ('"', "'") else -1
         if end < 0 or "\\" in value[:end]:
             return None
+        if value[1:end] in ("", "database"):  # the spool is rows of the database: the default folder keeps the record
+            return _resolve(real_path, _DEFAULT_SPOOL)
         return _resolve(real_path, value[1:end])
     return _resolve(real_path, _DEFAULT_SPOOL)
 
@@ -159,7 +175,8 @@ def _from_record(path: Path) -> PipeSettings | None:
             or record.get("fingerprint") != _fingerprint(path, raw) or record.get("spool_dir") != str(spool)):
         return None
     gateway = PipeGateway(Path(real_path), raw, int(record["max_message_size"]), str(record["secret_sha256"]))
-    return PipeSettings(Path(real_path), spool, gateway, [str(a) for a in record["queues"]])
+    return PipeSettings(Path(real_path), spool, gateway, [str(a) for a in record["queues"]],
+                        str(record.get("database_url", "")), float(record.get("lease", 30.0)))
 
 
 def _write_record(path: Path, raw: bytes, settings: Settings) -> None:
@@ -167,7 +184,9 @@ def _write_record(path: Path, raw: bytes, settings: Settings) -> None:
     record = {"version": _VERSION, "fingerprint": _fingerprint(path, raw),
               "spool_dir": str(settings.spool_dir), "secret_sha256": _secret_hash(settings.gateway.secret),
               "max_message_size": settings.gateway.max_message_size,
-              "queues": [q.address for q in settings.queues]}
+              "queues": [q.address for q in settings.queues],
+              "database_url": settings.database_url if settings.spool_in_database else "",
+              "lease": settings.daemon.lease}
     target = settings.spool_dir / RECORD_NAME
     tmp = target.with_name(f".{RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:

@@ -24,6 +24,7 @@ import peewee as pw
 from mailgate.core.entry import SpoolEntry
 from mailgate.core.errors import Held, PolicyOutcome, StageFailure, TransientError
 from mailgate.core.message import Inbound, Stage
+from mailgate.db.locks import take_key
 from mailgate.db.models import Message, Quarantine, RuleMatch, database_proxy
 from mailgate.db.transaction import write_transaction
 from mailgate.env import Env
@@ -100,6 +101,8 @@ def _find_duplicate(entry: SpoolEntry, raw: bytes) -> tuple[int, str, int | None
     """(kind, Message-ID, ticket or quarantine id): kind 0 stored, 1 recorded, 2 held."""
     db = database_proxy.obj
     message_id, chash = _header_message_id(raw), content_hash(raw)
+    if message_id:  # several nodes: a copy in another transaction right now is waited for, not stored twice
+        take_key(f"mid:{message_id}")
     params: list[object] = [chash, message_id] if message_id else [chash]
     row = db.execute_sql(_duplicate_sql(db, bool(message_id)), [*params, *params, entry.sha256]).fetchone()
     return None if row is None else (row[0], row[1], row[2])

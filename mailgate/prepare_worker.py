@@ -130,18 +130,20 @@ def warm_up_worker() -> int:
     return os.getpid()
 
 
-def prepare_spooled(generation: int, snapshot: bytes, entries: list[SpoolEntry]) -> list[bytes | None]:
-    """In a daemon worker: read each message from the spool (the page cache has it: the
-    daemon wrote it moments ago) and run the pure stages."""
+def prepare_spooled(generation: int, snapshot: bytes, entries: list[SpoolEntry],
+                    raws: list[bytes] | None = None) -> list[bytes | None]:
+    """In a daemon worker: read each message from the spool folder (the page cache has it:
+    the daemon wrote it moments ago), or take the bytes sent along (`raws`: the spool is in
+    the database), and run the pure stages."""
     if generation != STATE.generation:
         settings, rules = pickle.loads(snapshot)
         STATE.build(settings, rules, generation)
     env = STATE.env
     assert env is not None
     out: list[bytes | None] = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         try:
-            raw = env.spool.read_raw(entry.sha256)
+            raw = raws[i] if raws is not None else env.spool.read_raw(entry.sha256)
         except OSError:
             out.append(None)  # the daemon reads it again and decides
             continue

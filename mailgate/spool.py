@@ -24,12 +24,15 @@ from pathlib import Path
 
 from mailgate.core.entry import SpoolEntry
 from mailgate.core.errors import TransientError
+from mailgate.core.spool import MAX_ATTEMPTS
+
+__all__ = ["MAX_ATTEMPTS", "Spool", "SpoolOwnerError"]
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the MTA pipe's path)
 if TYPE_CHECKING:
     from typing import Any
 
-MAX_ATTEMPTS = 3
+    from mailgate.core.spool import Claimed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -106,6 +109,8 @@ class SpoolOwnerError(TransientError):
 
 
 class Spool:
+    """The spool in a folder of this host (SpoolStore): one daemon per spool."""
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.raw_dir = self.root / "raw"
@@ -117,6 +122,7 @@ class Spool:
         self._made = False
         self._access: tuple[int | None, int | None] | None = None  # (file mode, folder mode)
         self._threads: Any = None  # mailgate.spool_threads.SpoolThreads, made on first use
+        self.next_requeue = 0.0  # monotonic time to look at entries set aside again (spool_group)
 
     def _ensure(self) -> None:
         if not self._made:
@@ -304,6 +310,18 @@ class Spool:
         os.replace(tmp, dst)
         data["recipients"] = tuple(data.get("recipients", ()))
         return SpoolEntry(**data)
+
+    def claim_group(self, limit: int, alone: bool) -> tuple[Claimed, int]:
+        from mailgate.spool_group import claim_group
+
+        return claim_group(self, limit, alone)
+
+    def hold(self, entries: list[SpoolEntry]) -> set[str]:
+        """A claimed file is this process's until it forgets or releases it."""
+        return {e.name for e in entries}
+
+    def settle(self, entries: list[SpoolEntry]) -> None:
+        """Nothing to do inside the transaction: files are forgotten after its commit."""
 
     def done(self, entry: SpoolEntry) -> None:
         """The second durability point has passed (database commit): forget the entry."""

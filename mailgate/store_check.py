@@ -37,6 +37,9 @@ def check_store(settings: Settings) -> None:
     the attachments folder cannot be used by this process."""
     from mailgate.spool import Spool
 
+    if settings.spool_in_database:  # the spool is rows of the database: only attachments are files here
+        _writable_folder(settings.attachments_dir, "store.attachments")
+        return
     spool = Spool(settings.spool_dir)
     _writable_folder(spool.root, "store.spool")
     try:

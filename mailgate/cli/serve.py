@@ -20,5 +20,6 @@ def serve(ctx: Context, log_format: str | None) -> None:
     from mailgate.daemon.serve import serve as run_daemon
 
     settings = ctx.settings  # a config error exits 78 before anything starts
-    setup_logging(log_format or settings.daemon.log_format, ctx.verbose)
-    raise SystemExit(asyncio.run(run_daemon(config_path(ctx.config).resolve(), settings)))
+    fmt = log_format or settings.daemon.log_format
+    setup_logging(fmt, ctx.verbose)
+    raise SystemExit(asyncio.run(run_daemon(config_path(ctx.config).resolve(), settings, fmt)))

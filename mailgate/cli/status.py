@@ -29,7 +29,15 @@ def _print(data: dict) -> None:
     click.echo(f"daemon:      {data['daemon']}")
     for d in data["daemons"]:
         click.echo(f"             {d['node']} pid {d['pid']} started {d['started']} heartbeat {d['heartbeat']}"
-                   f"{' stopped ' + d['stopped'] if d['stopped'] else ''} processed {d['processed']}")
+                   f"{' stopped ' + d['stopped'] if d['stopped'] else ''}"
+                   f"{' DOWN since ' + d['down'] if d['down'] else ''} processed {d['processed']}")
+        if d["holds"] or (d["role"] and d["role"] != "daemon"):
+            held = d["holds"]
+            parts = [f"{held['spool_entries']} spool entries"] if held.get("spool_entries") else []
+            parts += [f"IMAP {', '.join(held['imap'])}"] if held.get("imap") else []
+            parts += [f"running {', '.join(held['jobs'])}"] if held.get("jobs") else []
+            parts += [f"sending {held['outbox_sending']} mails"] if held.get("outbox_sending") else []
+            click.echo(f"               host {d['host']}, runs {d['role'] or '-'}; holds {', '.join(parts) or 'nothing'}")
     for error in data["errors"]:
         click.echo(f"ERROR:       {error}")
     sp = data["spool"]

@@ -45,6 +45,9 @@ def check_settings(s: Settings) -> None:
     db = s.store.database
     if not (db.startswith("sqlite:///") or db.startswith("postgresql://") or db.startswith("postgres://")):
         raise ConfigError(f"store.database: expected sqlite:///PATH or postgresql://..., got {db!r}")
+    if s.store.spool == "database" and db.startswith("sqlite:"):
+        raise ConfigError("store.spool: \"database\" needs a PostgreSQL store.database (several nodes share"
+                          " it); with SQLite the spool is a folder (the default, store/spool)")
     _check_folders(s)
     _check_daemon(s)
     _check_threading(s)
@@ -164,6 +167,10 @@ def _check_daemon(s: Settings) -> None:
         raise ConfigError(f"daemon.group_size: expected 1 to 1000 messages per transaction, got {d.group_size}")
     if not 0 <= d.yield_to_ingest <= 5:
         raise ConfigError(f"daemon.yield_to_ingest: expected 0 to 5 seconds, got {d.yield_to_ingest}")
+    if not 1 <= d.lease <= 3600:
+        raise ConfigError(f"daemon.lease: expected 1 to 3600 seconds, got {d.lease}")
+    if not 0 <= d.listeners <= 64:
+        raise ConfigError(f"daemon.listeners: expected 0 (listen in the daemon) to 64 processes, got {d.listeners}")
     names: set[str] = set()
     for i, acct in enumerate(s.imap):
         where = f"imap[{i}]"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROLES = ("requester", "technician", "admin")
 DEFAULT_CONFIG_NAME = "mailgate.toml"
+DEFAULT_SPOOL_FOLDER = "store/spool"
 # the templates and rules that come with mailgate (package data): what `templates` and
 # `rules` name when they keep their default and no such folder is beside the configuration
 SHIPPED = Path(__file__).resolve().parent.parent / "shipped"
@@ -31,7 +32,10 @@ class GatewaySettings:
 @dataclass(frozen=True)
 class StoreSettings:
     database: str = "sqlite:///store/mailgate.db"
-    spool: str = "store/spool"
+    # a folder for the raw spool, or "database": raw bytes in committed rows, so any node of
+    # several on one PostgreSQL finishes what another accepted (docs/scale-out.md);
+    # "" = "database" with PostgreSQL, "store/spool" with SQLite
+    spool: str = ""
     attachments: str = "store/attachments"
 
 
@@ -179,6 +183,12 @@ class DaemonSettings:
     # while listeners are taking mail, the next group waits up to this many seconds for them
     # to go quiet (they share the interpreter lock with the commit); 0 = never wait
     yield_to_ingest: float = 0.25
+    # with [store] spool = "database": how long a node's claims (spool entries, an IMAP
+    # account, a job run) last without a heartbeat; another node takes them over after it
+    lease: float = 30.0
+    # SMTP/LMTP listener processes of their own (SO_REUSEPORT), each spooling on its own;
+    # 0 = the listeners run in the daemon process
+    listeners: int = 0
 
 
 @dataclass(frozen=True)
@@ -342,8 +352,18 @@ class Settings:
         return p if p.is_absolute() else self.base_dir / p
 
     @property
+    def spool_in_database(self) -> bool:
+        """Raw bytes and the queue in PostgreSQL rows ([store] spool = "database", the
+        default there) rather than in a folder of this host."""
+        spool = self.store.spool
+        return spool == "database" or (not spool and not self.store.database.startswith("sqlite:"))
+
+    @property
     def spool_dir(self) -> Path:
-        return self.resolve(self.store.spool)
+        """The spool folder; with the spool in the database, the local folder that still
+        keeps the MTA pipe's configuration record."""
+        spool = self.store.spool
+        return self.resolve(spool if spool not in ("", "database") else DEFAULT_SPOOL_FOLDER)
 
     @property
     def attachments_dir(self) -> Path:

@@ -24,6 +24,19 @@ class TransientError(MailgateError):
     """A failure that retrying later may cure (spool full, database locked)."""
 
 
+class LockBusy(TransientError):
+    """Another transaction (another node) holds a lock this message needs: its ticket row,
+    or the key of its Message-ID or alert fingerprint. Raised instead of waiting, so a group
+    transaction never waits while it holds locks (no deadlock between nodes): the group
+    commits what it has, and a new transaction waits first (`wait_sql`), then goes on."""
+
+    def __init__(self, what: str, wait_sql: str, params: tuple[object, ...]) -> None:
+        super().__init__(f"{what} is locked by another transaction")
+        self.what = what
+        self.wait_sql = wait_sql
+        self.params = params
+
+
 class PolicyOutcome(Exception):  # noqa: N818 - a signal, not an error
     """A decision that ends a message's processing without an error. Raised by a pure
     stage, nothing was written; raised by a database stage, what the stage recorded before

@@ -11,6 +11,7 @@ message is also recognised by the SHA-256 of its bytes and acknowledged without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -22,9 +23,10 @@ import aioimaplib
 import peewee as pw
 
 from mailgate.config import ImapSettings, Settings
+from mailgate.core.spool import SpoolStore
 from mailgate.daemon.dbthread import DbThread
+from mailgate.daemon.imap_lease import AccountLease, AlwaysHeld
 from mailgate.db.models import ImapAccountState, ImapSource, utcnow
-from mailgate.spool import Spool
 
 log = logging.getLogger("mailgate.daemon.imap")
 
@@ -36,6 +38,10 @@ _SEARCH_KEYS = {"\\seen": "UNSEEN", "\\flagged": "UNFLAGGED", "\\answered": "UNA
 
 class ImapError(Exception):
     """The server said NO/BAD (login failed, no such folder, ...)."""
+
+
+class LeaseLost(Exception):
+    """Another node may fetch this account now: this fetcher stops its session."""
 
 
 def search_criteria(account: ImapSettings) -> str:
@@ -73,9 +79,15 @@ def fetched_body(resp: aioimaplib.Response, uid: int) -> bytes | None:
 
 
 class ImapFetcher:
-    def __init__(self, account: ImapSettings, settings: Callable[[], Settings], spool: Spool, db: DbThread,
-                 wake: Callable[[], None]) -> None:
+    def __init__(self, account: ImapSettings, settings: Callable[[], Settings], spool: SpoolStore, db: DbThread,
+                 wake: Callable[[], None], lease: AccountLease | AlwaysHeld | None = None,
+                 lease_retry: float = 5.0) -> None:
+        """`lease`: several nodes, one fetcher per account (mailgate/daemon/imap_lease.py);
+        `lease_retry`: seconds between looks at an account another node holds."""
         self.account = account
+        self.lease = lease or AlwaysHeld()
+        self.lease_retry = lease_retry
+        self.waiting_for = ""  # the node holding the account while this one waits (logged once)
         self.settings = settings
         self.spool = spool
         self.db = db
@@ -89,11 +101,41 @@ class ImapFetcher:
     # --- the session loop --------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            if stop.is_set():
+                with contextlib.suppress(Exception):  # the lease ends by itself if this fails
+                    await self.lease.release()
+
+    async def _held(self, stop: asyncio.Event) -> bool:
+        """Ours to fetch; else wait `lease_retry` (another node fetches it) and say False."""
+        if await self.lease.acquire():
+            if self.waiting_for:
+                log.info("account %s: taken over from node %s", self.account.name, self.waiting_for,
+                         extra={**self._extra, "outcome": "taken-over"})
+                self.waiting_for = ""
+            return True
+        if self.lease.holder != self.waiting_for:
+            log.info("account %s: fetched by node %s; this node takes over if that one stops", self.account.name,
+                     self.lease.holder, extra={**self._extra, "outcome": "standby"})
+            self.waiting_for = self.lease.holder
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), self.lease_retry)
+        return False
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                if not await self._held(stop):
+                    continue
                 await self._session(stop)
             except asyncio.CancelledError:
                 raise
+            except LeaseLost as exc:
+                log.warning("account %s: %s; stopping this fetcher's session", self.account.name, exc,
+                            extra={**self._extra, "outcome": "lease-lost"})
+                continue
             except Exception as exc:  # noqa: BLE001 - network, protocol or server errors: reconnect
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if not self.in_outage:
@@ -160,6 +202,7 @@ class ImapFetcher:
                          extra=self._extra)
             await self.db.run(self._check_uidvalidity, uidvalidity)
             while not stop.is_set():
+                await self._check_lease()
                 await self.sync(client, uidvalidity, stop)
                 self._recovered()
                 if use_idle:
@@ -238,6 +281,7 @@ class ImapFetcher:
         for uid in uids:
             if stop.is_set():
                 break
+            await self._check_lease()
             taken += await self._take(client, uidvalidity, uid)
         await self.db.run(self._record_sync, uidvalidity, taken)
         return taken
@@ -271,6 +315,10 @@ class ImapFetcher:
         await self._acknowledge(client, uid)
         await self.db.run(self._mark_acked, uidvalidity, uid)
         return spooled
+
+    async def _check_lease(self) -> None:
+        if not await self.lease.still_held():
+            raise LeaseLost("the lease on it ran out (this node was stalled) and another node may fetch it now")
 
     async def _acknowledge(self, client: aioimaplib.IMAP4, uid: int) -> None:
         acct = self.account

@@ -104,8 +104,10 @@ class Preparer:
             self._generation += 1
         return self._generation, self._snapshot
 
-    async def prepare(self, env: Env, entries: Sequence[SpoolEntry]) -> list[bytes | None]:
-        """Pickled preparations in the order of `entries`; None where the daemon must prepare."""
+    async def prepare(self, env: Env, entries: Sequence[SpoolEntry],
+                      raws: Sequence[bytes] | None = None) -> list[bytes | None]:
+        """Pickled preparations in the order of `entries`; None where the daemon must prepare.
+        `raws`: the messages' bytes, for workers that cannot read the spool (in the database)."""
         if self.broken:
             self._maybe_replace()
         if self.broken or not entries or not all(f.done() for f in self._warming):
@@ -115,10 +117,11 @@ class Preparer:
             return [None] * len(entries)
         generation, snapshot = self._current(env)
         size = -(-len(entries) // self.workers)  # ceil: one chunk per worker, order kept
-        chunks = [list(entries[i:i + size]) for i in range(0, len(entries), size)]
+        starts = range(0, len(entries), size)
+        chunks = [(list(entries[i:i + size]), list(raws[i:i + size]) if raws is not None else None) for i in starts]
         try:
             parts = await asyncio.gather(*(asyncio.wrap_future(self.pool.submit(
-                prepare_spooled, generation, snapshot, chunk)) for chunk in chunks))
+                prepare_spooled, generation, snapshot, chunk, chunk_raws)) for chunk, chunk_raws in chunks))
         except BrokenProcessPool as exc:
             self._give_up(exc)
             return [None] * len(entries)

@@ -7,6 +7,12 @@ every tick), which is how `mailgate` commands can wake, say, a snooze job at onc
 
 Register jobs before `run()`; other issues (snooze wake-ups, SLA checks, reminders) add
 theirs through `Scheduler.register` from the daemon's composition root (serve.py JOBS).
+
+Several nodes share the table: a due job is claimed before it runs (a compare-and-set on
+its row: due, and not claimed, or claimed with the lease over), so each due time runs on one
+node; a node that dies mid-run leaves a claim that ends with its lease (or when another node
+marks it down), and the run then happens elsewhere. Its transaction died with it, so
+nothing of it was committed twice; the jobs' own marks (LifecycleMark) are the last line.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mailgate.daemon.dbthread import DbThread
-from mailgate.db.models import ScheduledJob
+from mailgate.db.models import ScheduledJob, utcnow
 
 log = logging.getLogger("mailgate.daemon.scheduler")
 
@@ -50,10 +56,12 @@ class Job:
 
 
 class Scheduler:
-    def __init__(self, db: DbThread, clock: Clock, tick: float = 1.0) -> None:
+    def __init__(self, db: DbThread, clock: Clock, tick: float = 1.0, owner: str = "", lease: float = 30.0) -> None:
         self.db = db
         self.clock = clock
         self.tick = tick
+        self.owner = owner or "scheduler"  # the node name a claim carries
+        self.lease = timedelta(seconds=lease)
         self.jobs: dict[str, Job] = {}
 
     def register(self, job: Job) -> None:
@@ -66,8 +74,8 @@ class Scheduler:
 
     def _ensure_rows(self) -> None:
         now = self._now()
-        for name in self.jobs:
-            ScheduledJob.get_or_create(name=name, defaults={"next_run_at": now})
+        for name in self.jobs:  # ON CONFLICT: several nodes start at once
+            ScheduledJob.insert(name=name, next_run_at=now).on_conflict_ignore().execute()
 
     def _due(self) -> list[str]:
         now = self._now()
@@ -76,13 +84,21 @@ class Scheduler:
         ).order_by(ScheduledJob.next_run_at)
         return [r.name for r in rows]
 
+    def _claim(self, name: str) -> bool:
+        """This node runs the job's due time, unless another node claimed it first. The
+        lease is wall-clock time (the scheduler's clock may be a test's)."""
+        real = utcnow()
+        free = (ScheduledJob.claimed_by == "") | ScheduledJob.claimed_until.is_null() | (ScheduledJob.claimed_until < real)
+        return ScheduledJob.update(claimed_by=self.owner, claimed_until=real + self.lease).where(
+            ScheduledJob.name == name, ScheduledJob.next_run_at <= self._now(), free).execute() == 1
+
     def _record(self, name: str, started: datetime, ok: bool, result: str) -> None:
         job = self.jobs[name]
         now = self._now()
         ScheduledJob.update(
             last_run_at=started, last_status="ok" if ok else "error", last_result=result[:2000],
             runs=ScheduledJob.runs + 1, failures=ScheduledJob.failures + (0 if ok else 1),
-            next_run_at=_naive_utc(job.due_after(now, failed=not ok)),
+            next_run_at=_naive_utc(job.due_after(now, failed=not ok)), claimed_by="", claimed_until=None,
         ).where(ScheduledJob.name == name).execute()
 
     async def run_due(self) -> list[str]:
@@ -90,6 +106,8 @@ class Scheduler:
         retried later; it never stops the others or the scheduler."""
         ran = []
         for name in await self.db.run(self._due):
+            if not await self.db.run(self._claim, name):
+                continue  # another node runs it (or ran it just now)
             job = self.jobs[name]
             started = self._now()
             try:

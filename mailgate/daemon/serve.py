@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import faulthandler
 import logging
 import os
 import signal
 import socket
-import stat
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,13 +22,21 @@ from mailgate.config import Settings
 from mailgate.core.errors import ConfigError, TransientError
 from mailgate.daemon.dbthread import DbThread
 from mailgate.daemon.imap import ImapFetcher
+from mailgate.daemon.imap_lease import AccountLease
 from mailgate.daemon.jobs import lifecycle_jobs
-from mailgate.daemon.lmtp import GatewayLMTP
+from mailgate.daemon.listeners import (
+    KINDS,
+    ListenerProcesses,
+    Listening,
+    open_listeners,
+    tcp_listeners,
+)
+from mailgate.daemon.node import Node
 from mailgate.daemon.preparer import Preparer, default_workers
 from mailgate.daemon.reload import DEFAULT_HOOKS, ReloadHook, reload_env
 from mailgate.daemon.scheduler import Job, Scheduler
 from mailgate.daemon.sdnotify import Notifier, watchdog_loop
-from mailgate.daemon.smtp import GatewaySMTP, IngestHandler, Sessions, protocol_factory
+from mailgate.daemon.smtp import Sessions
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
 from mailgate.db.task_health import clear_node, clear_task, record_crash
@@ -38,6 +44,8 @@ from mailgate.env import Env, utc_clock
 from mailgate.http.server import HttpServer, http_server
 from mailgate.outbox_sender import OutboxSender
 from mailgate.spool import Spool
+from mailgate.spool_db import node_name
+from mailgate.spools import open_spool
 from mailgate.stages.rules import load_rules_into_env
 from mailgate.store_check import check_store
 
@@ -48,22 +56,29 @@ HEALTHY_AFTER = 60.0
 
 
 class Daemon:
-    def __init__(self, config_path: Path, settings: Settings, preparer: Preparer | None = None) -> None:
+    def __init__(self, config_path: Path, settings: Settings, preparer: Preparer | None = None,
+                 log_format: str = "text") -> None:
         self.config_path = config_path
         self.settings = settings
         self.preparer = preparer  # forked before this object starts its database thread
-        self.spool = Spool(settings.spool_dir)
+        self.log_format = log_format
+        # the spool in the database: this process is one node of several (node.py), named
+        # per process; with a spool folder, one daemon per folder, named by it
+        self.several = settings.spool_in_database
+        self.node = node_name() if self.several else f"{socket.gethostname()}:{settings.spool_dir}"[:250]
+        self.spool = open_spool(settings, owner=self.node)
         self.stop = asyncio.Event()
         self.db = DbThread()
         self.sessions = Sessions()
-        self.servers: list[asyncio.Server] = []
-        self.unix_sockets: list[Path] = []  # removed at shutdown
+        self.listening = Listening()
+        self.listener_procs: ListenerProcesses | None = None
         self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.node = f"{socket.gethostname()}:{settings.spool_dir}"[:250]
         self.env: Env | None = None
         self.worker: Worker | None = None
         self.scheduler: Scheduler | None = None
+        self.cluster: Node | None = None
         self.http: HttpServer | None = None
+        self.lock_fd: int | None = None
         self.notify = Notifier.from_environ()  # systemd Type=notify; a no-op elsewhere
 
     def current_settings(self) -> Settings:
@@ -78,38 +93,18 @@ class Daemon:
             self.lock_fd = self.spool.hold_daemon_lock()
         except RuntimeError as exc:
             raise TransientError(str(exc)) from None
-        self.env = env = await self.db.run(build_env, s)
+        self.env = env = await self.db.run(build_env, s, utc_clock, self.spool)
         # rules are validated now, so a bad rule file stops the start with its name (exit 78)
         await self.db.run(load_rules_into_env, env)
-        recovered = self.spool.recover()
-        backlog = len(self.spool.pending())
-        log.info("spool %s: %d entries recovered from a previous run, %d waiting", s.spool_dir, recovered,
-                 backlog, extra={"stage": "startup"})
-        await self.db.run(self._register)
+        recovered = await self.db.run(self.spool.recover)
+        backlog = len(await self.db.run(self.spool.pending))
+        log.info("spool %s: %d entries recovered from a previous run, %d waiting",
+                 "in the database" if self.several else s.spool_dir, recovered, backlog, extra={"stage": "startup"})
         self.worker = Worker(env, self.db, s.daemon.spool_poll_interval, s.daemon.group_size, self.preparer,
-                             accepting=self.sessions.accepting, yield_max=s.daemon.yield_to_ingest)
-        for kind, cls in (("smtp", GatewaySMTP), ("lmtp", GatewayLMTP)):
-            listen = getattr(s.listen, kind)
-            if not listen.enabled:
-                continue
-            handler = IngestHandler(kind, listen, self.current_settings, self.spool, self.worker.wake, self.sessions)
-            factory = protocol_factory(cls, handler, s, f"listen.{kind}")
-            if listen.socket:
-                server = await listen_unix(factory, s.resolve(listen.socket), listen.socket_mode, f"listen.{kind}")
-                self.unix_sockets.append(s.resolve(listen.socket))
-                where = str(s.resolve(listen.socket))
-            else:
-                try:
-                    server = await asyncio.get_running_loop().create_server(factory, listen.host, listen.port)
-                except OSError as exc:
-                    # a port still held (the previous daemon exiting) is worth a retry: exit 75
-                    # and systemd restarts after RestartSec; anything else is the config's fault
-                    error = TransientError if exc.errno == errno.EADDRINUSE else ConfigError
-                    reason = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's text names the address twice
-                    raise error(f"listen.{kind}: cannot listen on {listen.host}:{listen.port}: {reason}") from None
-                where = f"{listen.host}:{server.sockets[0].getsockname()[1]}"
-            self.servers.append(server)
-            log.info("%s listening on %s", kind.upper(), where, extra={"stage": "startup"})
+                             accepting=self.sessions.accepting, yield_max=s.daemon.yield_to_ingest,
+                             send_raw=self.several)
+        await self._register()
+        await self._listen()
         self.http = http_server(env, self.db.run)
         if self.http is not None:
             self.supervise("http", self.http.serve)
@@ -119,22 +114,55 @@ class Daemon:
             log.info("web desk: %s  first sign-in: mailgate login-link %s  (prints a one-time link)",
                      s.web_base_url, admin, extra={"stage": "startup"})
         self.supervise("worker", lambda: self.worker.run(self.stop))  # type: ignore[union-attr]
-        self.scheduler = Scheduler(self.db, utc_clock)
-        self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
+        self._start_jobs(env)
+        lease = s.daemon.lease
+        for account in s.imap:
+            held = AccountLease(account.name, self.node, lease, self.db.run) if self.several else None
+            fetcher = ImapFetcher(account, self.current_settings, self.spool, self.db, self.worker.wake, held,
+                                  lease_retry=max(0.5, lease / 6))
+            self.supervise(f"imap:{account.name}", lambda f=fetcher: f.run(self.stop))
+        sender = OutboxSender(env, owner=self.node)
+        self.supervise("outbox", lambda: sender.run(self.stop))
+        if self.notify.watchdog_interval:
+            self.supervise("watchdog", lambda: watchdog_loop(self.notify, lambda: self.db.run(int), self.stop))
+        log.info("mailgate daemon running (pid %d)%s", os.getpid(), f" as node {self.node}" if self.several else "",
+                 extra={"stage": "startup"})
+        # the listeners are bound and listening: a connection made from now on is served
+        self.notify.ready(f"running; {len(self.listening.servers)} listener(s), backlog {backlog}")
+
+    async def _register(self) -> None:
+        if not self.several:
+            await self.db.run(self._register_row)
+            return
+        roles = [k for k, _ in KINDS if getattr(self.settings.listen, k).enabled]
+        roles += ["worker", "outbox", "scheduler"] + [f"imap:{a.name}" for a in self.settings.imap]
+        roles += ["http"] if self.settings.listen.http.enabled else []
+        self.cluster = Node(self.node, ",".join(roles), self.settings.daemon.lease,
+                            self.settings.daemon.heartbeat_interval, lambda: self.worker.processed if self.worker else 0)
+        await self.cluster.start()
+
+    async def _listen(self) -> None:
+        s = self.settings
+        procs = s.daemon.listeners if tcp_listeners(s) else 0
+        assert self.worker is not None
+        self.listening = await open_listeners(s, self.current_settings, self.spool, self.worker.wake, self.sessions,
+                                              tcp=procs == 0, reuse_port=self.several)
+        if procs:
+            self.listener_procs = ListenerProcesses(self.config_path, procs, self.worker.wake, self.log_format)
+            await self.listener_procs.start()
+            self.supervise("listeners", lambda: self.listener_procs.watch(self.stop))  # type: ignore[union-attr]
+
+    def _start_jobs(self, env: Env) -> None:
+        s = self.settings
+        self.scheduler = Scheduler(self.db, utc_clock, owner=self.node, lease=s.daemon.lease)
+        if self.cluster is not None:  # each node beats for itself, outside the shared jobs
+            self.supervise("node", lambda: self.cluster.run(self.stop))  # type: ignore[union-attr]
+        else:
+            self.scheduler.register(Job("heartbeat", self._heartbeat, timedelta(seconds=s.daemon.heartbeat_interval)))
         # issue 7: snooze wake-ups, SLA warnings, escalation, archive, daily digests
         for job in lifecycle_jobs(env):
             self.scheduler.register(job)
         self.supervise("scheduler", lambda: self.scheduler.run(self.stop))  # type: ignore[union-attr]
-        for account in s.imap:
-            fetcher = ImapFetcher(account, self.current_settings, self.spool, self.db, self.worker.wake)
-            self.supervise(f"imap:{account.name}", lambda f=fetcher: f.run(self.stop))
-        sender = OutboxSender(env)
-        self.supervise("outbox", lambda: sender.run(self.stop))
-        if self.notify.watchdog_interval:
-            self.supervise("watchdog", lambda: watchdog_loop(self.notify, lambda: self.db.run(int), self.stop))
-        log.info("mailgate daemon running (pid %d)", os.getpid(), extra={"stage": "startup"})
-        # the listeners are bound and listening: a connection made from now on is served
-        self.notify.ready(f"running; {len(self.servers)} listener(s), backlog {backlog}")
 
     def supervise(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         """Run a task, restarting it with backoff when it crashes. Every crash is recorded
@@ -185,14 +213,15 @@ class Daemon:
 
     # --- jobs and state (database thread) ----------------------------------------------------
 
-    def _register(self) -> None:
+    def _register_row(self) -> None:
         now = utcnow()
         clear_node(self.node)
+        host = socket.gethostname()
         DaemonState.insert(node=self.node, pid=os.getpid(), started_at=now, heartbeat_at=now, stopped_at=None,
-                           processed=0).on_conflict(
+                           processed=0, host=host, role="daemon").on_conflict(
             conflict_target=[DaemonState.node],
             update={DaemonState.pid: os.getpid(), DaemonState.started_at: now, DaemonState.heartbeat_at: now,
-                    DaemonState.stopped_at: None, DaemonState.processed: 0}).execute()
+                    DaemonState.stopped_at: None, DaemonState.processed: 0, DaemonState.host: host}).execute()
 
     def _heartbeat(self) -> str:
         processed = self.worker.processed if self.worker else 0
@@ -215,6 +244,8 @@ class Daemon:
     async def reload(self) -> None:
         assert self.env is not None
         self.notify.reloading()
+        if self.listener_procs is not None:
+            self.listener_procs.reload()
         try:
             await self.db.run(reload_env, self.env, self.config_path, self.reload_hooks())
         except ConfigError as exc:
@@ -255,11 +286,14 @@ class Daemon:
         self.stop.set()
         if self.http is not None:
             self.http.stop()  # answers in progress finish; no new connections
-        for server in self.servers:
+        for server in self.listening.servers:
             server.close()
-        for path in self.unix_sockets:
+        for path in self.listening.unix_sockets:
             with contextlib.suppress(OSError):
                 path.unlink()
+        if self.listener_procs is not None:  # each finishes the messages it is spooling
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.listener_procs.stop, max(0.5, deadline - time.monotonic()))
         while self.sessions.in_data and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         for session in list(self.sessions.open):
@@ -287,13 +321,15 @@ class Daemon:
         await asyncio.gather(*others, return_exceptions=True)
         if clean:
             try:
-                await asyncio.wait_for(self.db.run(self._stopped), max(0.5, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001 - state is informational only
+                stopping = self.cluster.stop() if self.cluster is not None else self.db.run(self._stopped)
+                await asyncio.wait_for(stopping, max(0.5, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - state is informational only (leases end by themselves)
                 pass
             self.db.stop()
         if self.preparer is not None and clean:
             self.preparer.close()
-        os.close(self.lock_fd)
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
         log.info("stopped", extra={"stage": "shutdown", "outcome": "clean" if clean else "deferred"})
         return clean
 
@@ -306,34 +342,18 @@ def dump_stacks() -> None:
     sys.stderr.flush()
 
 
-async def listen_unix(factory: Callable[[], asyncio.Protocol], path: Path, mode: int, where: str) -> asyncio.Server:
-    """An SMTP/LMTP listener on a unix socket. A socket file left by a killed daemon is
-    replaced (the spool lock already proved no other daemon runs here); any other file
-    in the way is an error naming the key."""
-    if path.exists() or path.is_symlink():
-        if not stat.S_ISSOCK(path.lstat().st_mode):
-            raise ConfigError(f"{where}.socket: {path} exists and is not a socket")
-        path.unlink()
-    try:
-        server = await asyncio.get_running_loop().create_unix_server(factory, str(path))
-        os.chmod(path, mode)
-    except OSError as exc:
-        raise ConfigError(f"{where}.socket: cannot listen on {path}: {exc.strerror or exc}") from None
-    return server
-
-
 def start_preparer(settings: Settings) -> Preparer | None:
     """Fork the preparing workers now: before the database thread (or any other) exists.
     Not when another daemon holds the spool: this start is about to be refused."""
     workers = default_workers(settings.daemon.workers)
-    if workers == 0 or Spool(settings.spool_dir).daemon_running():
+    if workers == 0 or (not settings.spool_in_database and Spool(settings.spool_dir).daemon_running()):
         return None
     return Preparer(settings, workers)
 
 
-async def serve(config_path: Path, settings: Settings) -> int:
+async def serve(config_path: Path, settings: Settings, log_format: str | None = None) -> int:
     preparer = start_preparer(settings)
-    daemon = Daemon(config_path, settings, preparer)
+    daemon = Daemon(config_path, settings, preparer, log_format or settings.daemon.log_format)
     daemon.install_signals()
     try:
         await daemon.start()

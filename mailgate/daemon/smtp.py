@@ -26,8 +26,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from mailgate.config import Settings, SmtpListenSettings
 from mailgate.core.errors import ConfigError, TransientError
+from mailgate.core.spool import SpoolStore
 from mailgate.recipients import recipient_known
-from mailgate.spool import Spool
 
 log = logging.getLogger("mailgate.daemon.smtp")
 
@@ -50,7 +50,7 @@ class Sessions:
 class IngestHandler:
     """aiosmtpd handler hooks. `settings` is a callable so SIGHUP's new queues apply at once."""
 
-    def __init__(self, kind: str, listen: SmtpListenSettings, settings: Callable[[], Settings], spool: Spool,
+    def __init__(self, kind: str, listen: SmtpListenSettings, settings: Callable[[], Settings], spool: SpoolStore,
                  wake: Callable[[], None], sessions: Sessions) -> None:
         self.kind = kind
         self.listen = listen

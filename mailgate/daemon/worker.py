@@ -15,11 +15,9 @@ processes, which only spool while the daemon runs: a short poll of queue/ notice
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from mailgate.batch import commit_group
 from mailgate.core.entry import SpoolEntry
@@ -29,15 +27,11 @@ from mailgate.daemon.preparer import Preparer
 from mailgate.env import Env
 from mailgate.pipeline import Outcome
 from mailgate.prepare_worker import warm_up
-from mailgate.spool_aside import UnreadableEntry, describe, requeue_readable, set_aside
 
 log = logging.getLogger("mailgate.daemon.worker")
 
 # after a transient failure (database locked or down) wait before trying the queue again
 TRANSIENT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
-# entries set aside because this user cannot read them (spool_aside) are looked at again
-# this often, and go back to the queue once their owner has fixed the permissions
-UNREADABLE_RETRY = 10.0
 # how often a group waiting for the listeners to go quiet looks ([daemon] yield_to_ingest)
 YIELD_STEP = 0.01
 # ... and the backlog above which it no longer waits (a few seconds of full-speed draining)
@@ -49,7 +43,7 @@ Group = list[tuple[SpoolEntry, bytes]]
 class Worker:
     def __init__(self, env: Env, db: DbThread, poll_interval: float, group_size: int = 64,
                  preparer: Preparer | None = None, accepting: Callable[[], bool] | None = None,
-                 yield_max: float = 0.25) -> None:
+                 yield_max: float = 0.25, send_raw: bool = False) -> None:
         self.env = env
         self.db = db
         self.poll_interval = poll_interval
@@ -59,7 +53,6 @@ class Worker:
         self._wake = asyncio.Event()
         self._failures = 0
         self.busy = False  # messages are in hand (shutdown waits for them)
-        self._next_requeue = 0.0  # monotonic time to look at the entries set aside again
         self.on_outcome: list[Callable[[Outcome], None]] = []
         # True while listeners are taking mail: the next commit waits (at most YIELD_MAX), as
         # the commit and the SMTP sessions share one interpreter lock and a sender waiting
@@ -67,6 +60,9 @@ class Worker:
         self.accepting = accepting or (lambda: False)
         self.yield_max = yield_max
         self.backlog_seen = 0  # queue entries at the last claim
+        # the preparing workers get the bytes with the entries (the spool is in the database,
+        # not in a folder they could read)
+        self.send_raw = send_raw
 
     def wake(self) -> None:
         self._wake.set()
@@ -153,48 +149,10 @@ class Worker:
 
     def _claim_group(self, alone: bool = True) -> Group:
         """Runs in an executor thread: claim (attempt counted durably) and read what is
-        pending now, oldest first. `alone`: nothing else is in hand, a suspect may be taken.
-
-        An entry that was in hand before (its process died, or its group was deferred) is
-        claimed alone: were it the message that kills the process, a group would count the
-        crash against every innocent message with it, and after MAX_ATTEMPTS quarantine them
-        all. Alone, the crash counter points at the culprit, as with one message at a time."""
-        spool = self.env.spool
-        group: Group = []
-        self._requeue_readable()
-        names = spool.pending()
-        self.backlog_seen = len(names)
-        for name in names:
-            if len(group) >= self.group_size:
-                break
-            suspect = _attempts_so_far(spool.queue_dir / name) > 0
-            if suspect and (group or not alone):
-                break  # its turn comes when nothing else is in hand
-            try:
-                entry = spool.claim(name)
-            except UnreadableEntry as exc:
-                _log_set_aside(exc, name[21:33])
-                continue
-            if entry is None:
-                continue  # `mailgate process` or another worker took it
-            try:
-                group.append((entry, spool.read_raw(entry.sha256)))
-            except OSError as exc:  # the raw file is unreadable: out of the queue's way, say why
-                set_aside(spool, name)
-                _log_set_aside(UnreadableEntry(name, describe(exc)), entry.sha256[:12], entry.source)
-                continue
-            if suspect:
-                break
+        pending now, oldest first. `alone`: nothing else is in hand, a suspect may be taken
+        (SpoolStore.claim_group: an entry claimed before comes alone, for the crash counter)."""
+        group, self.backlog_seen = self.env.spool.claim_group(self.group_size, alone)
         return group
-
-    def _requeue_readable(self) -> None:
-        """Every UNREADABLE_RETRY seconds: entries set aside that are readable now go back."""
-        if time.monotonic() < self._next_requeue:
-            return
-        self._next_requeue = time.monotonic() + UNREADABLE_RETRY
-        for name in requeue_readable(self.env.spool):
-            log.info("spool entry %s is readable now; queued again", name,
-                     extra={"message_id": name[21:33], "stage": "claim", "outcome": "requeued"})
 
     def _release(self, group: Group) -> None:
         for entry, _ in group:
@@ -203,7 +161,8 @@ class Worker:
     async def _prepare(self, group: Group) -> list[bytes | None]:
         if self.preparer is None:
             return [None] * len(group)  # the database thread prepares each message itself
-        return await self.preparer.prepare(self.env, [entry for entry, _ in group])
+        raws = [raw for _, raw in group] if self.send_raw else None
+        return await self.preparer.prepare(self.env, [entry for entry, _ in group], raws)
 
     def _commit(self, group: Group, payloads: list[bytes | None]) -> bool:
         """Runs in the database thread. False means: stop draining and back off."""
@@ -251,20 +210,6 @@ class Worker:
         delay = TRANSIENT_BACKOFF[min(self._failures, len(TRANSIENT_BACKOFF) - 1)]
         self._failures += 1
         await _wait_any(stop, asyncio.Event(), delay)
-
-
-def _log_set_aside(exc: UnreadableEntry, message_id: str, source: str = "") -> None:
-    log.error("%s; the queue goes on without it. Fix the file's owner or mode (the daemon's user must read"
-              " it): it is queued again within %.0fs, `mailgate status` counts it meanwhile", exc,
-              UNREADABLE_RETRY, extra={"message_id": message_id, "stage": "claim", "outcome": "set-aside",
-                                       "source": source})
-
-
-def _attempts_so_far(queued: Path) -> int:
-    try:
-        return int(json.loads(queued.read_bytes()).get("attempts", 0))
-    except (OSError, ValueError):
-        return 0  # gone (claimed elsewhere) or unreadable: claim() decides
 
 
 def _span(group: Group) -> str:

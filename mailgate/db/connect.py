@@ -43,3 +43,14 @@ def open_database(url: str) -> pw.Database:
     except pw.OperationalError as exc:
         raise TransientError(f"database {url}: {exc}") from None
     return db
+
+
+def connect_only(url: str) -> pw.Database:
+    """Connect without migrating: a process started by a daemon that has migrated already
+    (a listener process, which only spools)."""
+    try:
+        db = connect(url)
+    except (ImportError, RuntimeError) as exc:
+        raise ConfigError(f"store.database: {exc} (install mailgate[postgres])") from None
+    database_proxy.initialize(db)
+    return db

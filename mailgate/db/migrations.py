@@ -3,7 +3,8 @@ transaction; later versions use playhouse.migrate's schema operations."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import peewee as pw
 from playhouse.migrate import SchemaMigrator  # noqa: F401  (used by later migrations)
@@ -119,6 +120,32 @@ def _v12_mail_pause(db: pw.Database) -> None:
     db.create_tables(PAUSE_MODELS, safe=True)
 
 
+def _v30_several_nodes(db: pw.Database) -> None:
+    """Several daemons on one PostgreSQL (issue 16): who holds an IMAP account, a job run and
+    an outbox mail, the nodes' host, role and down time; on PostgreSQL, the spool's tables."""
+    from playhouse.migrate import migrate as apply_ops
+
+    from mailgate.db.cluster_schema import CLUSTER_TABLES
+    from mailgate.db.models import DaemonState, ImapAccountState, Outbox, ScheduledJob
+
+    migrator = SchemaMigrator.from_database(db)
+    for model, columns in ((ImapAccountState, {"holder": pw.CharField(default=""),
+                                               "held_until": pw.DateTimeField(null=True)}),
+                           (ScheduledJob, {"claimed_by": pw.CharField(default=""),
+                                           "claimed_until": pw.DateTimeField(null=True)}),
+                           (DaemonState, {"host": pw.CharField(default=""), "role": pw.CharField(default=""),
+                                          "down_at": pw.DateTimeField(null=True)}),
+                           (Outbox, {"claimed_by": pw.CharField(default="")})):
+        table = model._meta.table_name
+        have = {c.name for c in db.get_columns(table)}
+        ops = [migrator.add_column(table, name, field) for name, field in columns.items() if name not in have]
+        if ops:
+            apply_ops(*ops)
+    if isinstance(db, pw.PostgresqlDatabase):
+        for statement in CLUSTER_TABLES:
+            db.execute_sql(statement)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -132,6 +159,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (10, _v10_event_source),
     (11, _v11_access),
     (12, _v12_mail_pause),
+    (30, _v30_several_nodes),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)
@@ -150,13 +178,35 @@ def migrate(db: pw.Database) -> int:
     A migration counts as pending when its number was never recorded, not only when it is
     above the highest one: numbers are assigned per feature and land in any order, so a
     store already at 5 must still get 4 when 4 lands later (every step is idempotent)."""
-    version = current_version(db)
-    applied = ({v for (v,) in SchemaVersion.select(SchemaVersion.version).tuples()}
-               if db.table_exists(SchemaVersion._meta.table_name) else set())
-    for number, step in MIGRATIONS:
-        if number not in applied:
-            with db.atomic():
-                step(db)
-                SchemaVersion.create(version=number)
-            version = max(version, number)
+    with one_at_a_time(db):
+        version = current_version(db)
+        applied = ({v for (v,) in SchemaVersion.select(SchemaVersion.version).tuples()}
+                   if db.table_exists(SchemaVersion._meta.table_name) else set())
+        for number, step in MIGRATIONS:
+            if number not in applied:
+                with db.atomic():
+                    step(db)
+                    SchemaVersion.create(version=number)
+                version = max(version, number)
     return version
+
+
+# the pg_advisory_xact_lock key of schema changes: any constant, the same in every node
+MIGRATION_LOCK = 0x393CB427F166D6A7
+
+
+def one_at_a_time(db: pw.Database) -> contextlib.AbstractContextManager[object]:
+    """Several nodes starting at once on one PostgreSQL: one migrates (or brings the staff
+    rows in line), the others wait for its commit and then find nothing left to do (a
+    transaction-level lock, so it also holds through PgBouncer's transaction pooling).
+    SQLite's writer lock does this itself."""
+    if not isinstance(db, pw.PostgresqlDatabase):
+        return contextlib.nullcontext()
+    return _locked(db)
+
+
+@contextlib.contextmanager
+def _locked(db: pw.Database) -> Iterator[None]:
+    with db.atomic():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        yield

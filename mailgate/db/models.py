@@ -178,6 +178,7 @@ class Outbox(BaseModel):
     last_error = pw.TextField(default="")
     created_at = pw.DateTimeField(default=utcnow)
     sent_at = pw.DateTimeField(null=True)
+    claimed_by = pw.CharField(default="")  # the node sending it while state = sending
 
     def save(self, force_insert: bool = False, only: object = None) -> int | bool:
         if not self.recipient and self.recipients:
@@ -239,6 +240,9 @@ class ImapAccountState(BaseModel):
     last_sync_at = pw.DateTimeField(null=True)  # last completed fetch pass
     last_error = pw.TextField(default="")  # "" while connected
     fetched = pw.IntegerField(default=0)
+    # several nodes (issue 16): the node fetching this account, and until when its lease runs
+    holder = pw.CharField(default="")
+    held_until = pw.DateTimeField(null=True)
 
 
 class ScheduledJob(BaseModel):
@@ -251,10 +255,15 @@ class ScheduledJob(BaseModel):
     last_result = pw.TextField(default="")
     runs = pw.IntegerField(default=0)
     failures = pw.IntegerField(default=0)
+    # the node running it now, and until when (a node that dies mid-run: another runs it
+    # once the lease is over); "" / None between runs
+    claimed_by = pw.CharField(default="")
+    claimed_until = pw.DateTimeField(null=True)
 
 
 class DaemonState(BaseModel):
-    """One row per daemon (host:spool): what `mailgate status` reports as liveness."""
+    """One row per daemon: host:spool with a spool folder (one daemon per spool), one per
+    process (host:pid:tag) with the spool in the database. What `mailgate status` reports."""
 
     node = pw.CharField(unique=True)
     pid = pw.IntegerField()
@@ -262,6 +271,9 @@ class DaemonState(BaseModel):
     heartbeat_at = pw.DateTimeField(default=utcnow)
     stopped_at = pw.DateTimeField(null=True)
     processed = pw.IntegerField(default=0)  # messages finished since start
+    host = pw.CharField(default="")
+    role = pw.CharField(default="")  # what it runs: smtp, lmtp, imap, worker, outbox, scheduler, http
+    down_at = pw.DateTimeField(null=True)  # its heartbeat stopped: marked down, its leases freed
 
 
 DAEMON_MODELS: tuple[type[BaseModel], ...] = (ImapSource, ImapAccountState, ScheduledJob, DaemonState)

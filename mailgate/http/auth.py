@@ -16,7 +16,7 @@ from mailgate.access.signin import find_session
 from mailgate.access.tokens import find_token
 from mailgate.db.access_models import ApiToken, WebSession
 from mailgate.http.problems import Problem
-from mailgate.http.services import HttpServices
+from mailgate.http.services import HttpServices, SharedRateLimiter
 
 SESSION_COOKIE = "mailgate_session"
 LAST_USED_EVERY = 60.0  # seconds: a token's last_used_at is written at most this often
@@ -78,7 +78,11 @@ async def api_caller(request: Request, response: Response) -> Caller:
                       headers={"WWW-Authenticate": 'Bearer realm="mailgate", error="invalid_token"'})
     limit = services.limiter.per_minute
     if limit:
-        allowed, remaining, reset = services.limiter.take(f"token:{caller.token_id}")
+        key = f"token:{caller.token_id}"
+        if isinstance(services.limiter, SharedRateLimiter):  # counted in the database, for every node
+            allowed, remaining, reset = await services.read(services.limiter.take, key)
+        else:
+            allowed, remaining, reset = services.limiter.take(key)
         headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
                    "X-RateLimit-Reset": str(reset)}
         if not allowed:

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from mailgate.core.errors import ConfigError, TransientError
 from mailgate.env import Env
 from mailgate.http.app import create_app
-from mailgate.http.services import HttpServices, RateLimiter, Readers
+from mailgate.http.services import HttpServices, RateLimiter, Readers, SharedRateLimiter
 
 log = logging.getLogger("mailgate.http")
 
@@ -88,7 +88,8 @@ def http_server(env: Env, write: Callable[..., Awaitable[Any]], readers: Readers
     if not settings.listen.http.enabled:
         return None
     readers = readers or Readers()
-    services = HttpServices(env=env, write=write, read=readers.run, limiter=RateLimiter(settings.api.rate_limit),
+    limiter = (SharedRateLimiter if settings.spool_in_database else RateLimiter)(settings.api.rate_limit)
+    services = HttpServices(env=env, write=write, read=readers.run, limiter=limiter,
                             base_url=settings.web_base_url, closers=[readers.close])
     sock = bind(settings.listen.http.host, settings.listen.http.port)
     if settings.listen.http.port == 0 and not settings.web.base_url:

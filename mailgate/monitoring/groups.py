@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING
 import peewee as pw
 
 from mailgate.core.changes import RULE
-from mailgate.core.errors import Discard, Recorded, TransientError
+from mailgate.core.errors import Discard, Recorded
 from mailgate.core.message import Inbound
 from mailgate.core.statuses import ACTIVE
 from mailgate.db import fastsql
+from mailgate.db.locks import lock_row, take_key
 from mailgate.db.models import AlertGroup, AlertOccurrence, Ticket, database_proxy
 from mailgate.monitoring.storm import group_into_storm, settle_storm
 from mailgate.monitoring.team import due, in_storm, mail_team
@@ -49,21 +50,33 @@ def _occurrence(msg: Inbound, group: AlertGroup, kind: str, ticket_id: int | Non
 
 
 def _group(fingerprint: str, source: str, now: datetime) -> AlertGroup:
-    # several nodes: alerts of one fingerprint wait for each other, so two first alerts
-    # cannot both open a ticket and two repeats cannot lose a count (SQLite has one writer)
+    # several nodes: one transaction at a time works on a fingerprint (the others commit
+    # what they have and wait, mailgate/db/locks.py), so two first alerts cannot both open a
+    # ticket and two repeats cannot lose a count; SQLite has one writer anyway
+    take_key(f"alert:{fingerprint}")
     lock = isinstance(database_proxy.obj, pw.PostgresqlDatabase)
-    found = fastsql.select_where(AlertGroup, ("by-fingerprint", lock), lambda s: (
-        f"WHERE {s.c(AlertGroup.fingerprint)} = {s.p} LIMIT 1" + (" FOR UPDATE" if lock else "")), [fingerprint])
+
+    def find() -> list[AlertGroup]:
+        return fastsql.select_where(AlertGroup, ("by-fingerprint", lock), lambda s: (
+            f"WHERE {s.c(AlertGroup.fingerprint)} = {s.p} LIMIT 1" + (" FOR UPDATE" if lock else "")), [fingerprint])
+
+    found = find()
     if found:
         return found[0]
+    # ON CONFLICT: the unique fingerprint is the last line, never an error in the log
+    AlertGroup.insert(fingerprint=fingerprint, source=source, first_seen=now, last_seen=now, state="recovered",
+                      occurrences=0).on_conflict_ignore().execute()
+    return find()[0]
+
+
+def _ticket(ticket_id: int | None) -> Ticket | None:
+    """The group's ticket, locked (a reply on another node may be changing it)."""
+    if ticket_id is None:
+        return None
     try:
-        with database_proxy.obj.atomic():  # a savepoint: a concurrent insert must not poison the transaction
-            return AlertGroup.create(fingerprint=fingerprint, source=source, first_seen=now, last_seen=now,
-                                     state="recovered", occurrences=0)
-    except pw.IntegrityError as exc:
-        # another worker created it between our read and our insert: retry the whole message
-        # rather than let the pipeline take the IntegrityError for "already stored"
-        raise TransientError(f"alert group {fingerprint!r} created concurrently") from exc
+        return lock_row(Ticket, ticket_id)  # type: ignore[return-value]
+    except Ticket.DoesNotExist:
+        return None
 
 
 def group_alert(msg: Inbound, env: Env) -> None:
@@ -73,7 +86,7 @@ def group_alert(msg: Inbound, env: Env) -> None:
     assert d is not None and p is not None
     now = env.now()
     group = _group(d.fingerprint, p.from_addr, now)
-    ticket = Ticket.get_or_none(Ticket.id == group.ticket_id) if group.ticket_id else None
+    ticket = _ticket(group.ticket_id)
     is_open = ticket is not None and ticket.status in ACTIVE
     state_text = d.alert_state or d.groups.get("state", "")
     group.last_seen = now

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mailgate.core.changes import RULE, SYSTEM
 from mailgate.core.statuses import ACTIVE
+from mailgate.db.locks import lock_row, take_key
 from mailgate.db.models import AlertGroup, AlertOccurrence, AlertStorm, Ticket
 from mailgate.mailer import queue_mail
 from mailgate.monitoring.team import team
@@ -29,7 +30,7 @@ def _adopt(storm_ticket: Ticket, child: Ticket, env: Env) -> None:
     TicketService(env).record(child, "parent", f"#{child.parent_id}" if child.parent_id else None,
                               f"#{storm_ticket.id}", actor=SYSTEM, source=RULE)
     child.parent = storm_ticket
-    child.save()
+    child.save(only=[Ticket.parent])  # only the parent: a reply on another node may change the rest
 
 
 def _mail(env: Env, storm_ticket: Ticket, event: str, context: dict) -> None:
@@ -45,6 +46,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
     cfg = env.settings.monitoring
     if cfg.storm_threshold <= 0:
         return None
+    take_key(f"storm:{source}")  # several nodes: one decides about a source's storm at a time
     since = now - timedelta(seconds=cfg.storm_window)
     storm = (AlertStorm.select().where(AlertStorm.source == source, AlertStorm.last_at >= since)
              .order_by(AlertStorm.id.desc()).first())
@@ -82,6 +84,8 @@ def settle_storm(child: Ticket, now: datetime, env: Env, message_id: str) -> Non
     """After `child` recovered: resolve its storm incident once no grouped ticket is open."""
     if child.parent_id is None:
         return
+    # two children recovering on two nodes at once must not each see the other still open
+    lock_row(Ticket, child.parent_id)
     storm = AlertStorm.get_or_none(AlertStorm.ticket == child.parent_id)
     if storm is None or storm.ticket.status not in ACTIVE:
         return

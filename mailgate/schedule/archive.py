@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mailgate.core.changes import SCHEDULE, SYSTEM
 from mailgate.core.statuses import DONE
+from mailgate.db.locks import lock_row
 from mailgate.db.models import Event, Ticket
 from mailgate.tickets import TicketService
 
@@ -32,7 +33,11 @@ def archive(env: Env) -> str:
     cutoff = now - timedelta(days=days)
     service = TicketService(env)
     done = []
-    for ticket in Ticket.select().where(Ticket.status.in_(DONE), Ticket.updated_at <= cutoff):
+    for found in Ticket.select().where(Ticket.status.in_(DONE), Ticket.updated_at <= cutoff):
+        # locked, and read again: a reply on another node may have reopened it meanwhile
+        ticket = lock_row(Ticket, found.id, wait=True)
+        if ticket.status not in DONE or ticket.updated_at > cutoff:
+            continue
         # the last event (usually the status change) counts as activity too
         latest = last_event_at(ticket)
         if latest is not None and latest > cutoff:

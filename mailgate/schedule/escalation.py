@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import peewee as pw
 
 from mailgate.core.changes import SCHEDULE, SYSTEM
+from mailgate.db.locks import lock_row
 from mailgate.db.models import Event, Queue, Ticket
 from mailgate.lifecycle.sla import responsible
 from mailgate.mailer import queue_mail
@@ -42,7 +43,11 @@ def escalate(env: Env) -> str:
                       .join(last, pw.JOIN.LEFT_OUTER, on=(last.c.ticket_id == Ticket.id))
                       .where(Queue.name == q.name, Ticket.status.in_(ESCALATING), Ticket.priority > 1,
                              Ticket.updated_at <= cutoff, last.c.last_at.is_null() | (last.c.last_at <= cutoff)))
-        for ticket in candidates:
+        for found in candidates:
+            # locked, and read again: a reply on another node may have changed it meanwhile
+            ticket = lock_row(Ticket, found.id, wait=True)
+            if ticket.status not in ESCALATING or ticket.priority <= 1 or ticket.updated_at > cutoff:
+                continue
             old = ticket.priority
             # not activity: updated_at stays, the event itself starts the next period
             service.set_field(ticket, "priority", old - 1, actor=SYSTEM, source=SCHEDULE, save=False)

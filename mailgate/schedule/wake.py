@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mailgate.core.changes import SCHEDULE, SYSTEM
-from mailgate.db.models import Snooze
+from mailgate.db.locks import lock_row
+from mailgate.db.models import Snooze, Ticket
 from mailgate.lifecycle.snooze import local_text, queue_tz
 from mailgate.tickets import TicketService
 
@@ -22,7 +23,7 @@ def wake_due(env: Env) -> str:
     service = TicketService(env)
     woken = []
     for row in Snooze.select().where(Snooze.wake_at <= now).order_by(Snooze.wake_at):
-        ticket = row.ticket
+        ticket = lock_row(Ticket, row.ticket_id, wait=True)  # a reply on another node may be changing it
         service.wake(ticket, SYSTEM, f"Ticket #{ticket.id} was snoozed until "
                      f"{local_text(row.wake_at, queue_tz(env, ticket))}; it is open again.", source=SCHEDULE)
         log.info("ticket #%s woke up (stage lifecycle)", ticket.id, extra={"stage": "lifecycle"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from mailgate.core.changes import MAIL
 from mailgate.core.message import Inbound
+from mailgate.db.locks import lock_row
 from mailgate.db.models import Person, Ticket
 from mailgate.people import person_for
 from mailgate.tickets import Act
@@ -22,11 +23,12 @@ from mailgate.tickets import Act
 
 def ticket_of(msg: Inbound) -> Ticket:
     """The ticket `msg.ticket_id` names (a merge or a closed ticket changes the id: then the
-    row is fetched again)."""
+    row is fetched again), locked until the message's commit: two replies to one ticket on
+    two nodes then change it one after the other, each seeing the other's change."""
     assert msg.ticket_id is not None
     cached = msg.ticket_row
     if cached is None or cached.id != msg.ticket_id:
-        cached = Ticket.get_by_id(msg.ticket_id)
+        cached = lock_row(Ticket, msg.ticket_id)
         msg.ticket_row = cached
     return cached
 

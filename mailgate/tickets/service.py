@@ -10,6 +10,7 @@ from mailgate.alerting import tell_nosy
 from mailgate.commands.parser import find_commands
 from mailgate.core.changes import Change, CommandReport, Verdict
 from mailgate.core.errors import Conflict, Forbidden, Invalid, NotFound
+from mailgate.db.locks import lock_row
 from mailgate.db.models import Message, Outbox, Person, Ticket
 from mailgate.db.transaction import write_transaction
 from mailgate.history import record_change, set_status
@@ -62,9 +63,12 @@ class TicketService:
 
     def ticket(self, ticket_id: int) -> Ticket:
         """The ticket a front door names, after merges; refused when it is read-only."""
-        ticket = Ticket.get_or_none(Ticket.id == final_ticket(ticket_id))
-        if ticket is None:
-            raise NotFound(f"there is no ticket #{ticket_id}")
+        try:
+            # locked until the change commits: mail to this ticket on another node waits, and
+            # so does this change for a mail in progress, so neither overwrites the other
+            ticket = lock_row(Ticket, final_ticket(ticket_id), wait=True)
+        except Ticket.DoesNotExist:
+            raise NotFound(f"there is no ticket #{ticket_id}") from None
         if ticket.status == "archived":
             raise Conflict(f"ticket #{ticket.id} is archived (read-only); write to its requester's new ticket")
         return ticket
