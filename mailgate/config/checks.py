@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mailgate.config.lifecycle import check_lifecycle
+from mailgate.config.reporting_checks import check_reporting
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
 from mailgate.config.web_checks import check_web
@@ -45,6 +46,7 @@ def check_settings(s: Settings) -> None:
     _check_monitoring(s)
     check_lifecycle(s, names)
     check_web(s)
+    check_reporting(s, names)
 
 
 def _check_threading(s: Settings) -> None:

@@ -105,6 +105,13 @@ def _v11_access(db: pw.Database) -> None:
     db.create_tables(ACCESS_MODELS, safe=True)
 
 
+def _v20_search(db: pw.Database) -> None:
+    """The full-text index (issue 15): mailgate.db.search_schema."""
+    from mailgate.db.search_schema import create_search
+
+    create_search(db)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -116,6 +123,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (8, _v8_outbox_recipient),
     (10, _v10_event_source),
     (11, _v11_access),
+    (20, _v20_search),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)

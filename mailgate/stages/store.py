@@ -13,6 +13,7 @@ from mailgate.core.message import Inbound
 from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketLink
 from mailgate.nosy import insert_nosy
 from mailgate.people import person_for
+from mailgate.search import index_message
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
 from mailgate.stages.rows import remember_ticket, sender_of, ticket_of
 from mailgate.stages.thread import thread_index_key
@@ -91,4 +92,5 @@ class Store:
             sha = store_attachment(env.settings.attachments_dir, att.payload)
             Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
                               size=len(att.payload), sha256=sha, content_id=att.content_id)
+        index_message(env, row, [att.filename for att in p.attachments])  # findable from this commit on
         return row
