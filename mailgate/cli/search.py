@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 
 import click
 
@@ -93,7 +94,7 @@ def reindex_command(ctx: Context, restart: bool, batch: int) -> None:
 
     ctx.env  # noqa: B018
     left, upto = pending(restart)
-    with click.progressbar(length=left, label=f"indexing messages up to #{upto}", file=click.get_text_stream("stderr"),
+    with click.progressbar(length=left, label=f"indexing messages up to #{upto}", file=sys.stderr,
                            show_pos=True) as bar:
         done = reindex(batch=batch, progress=bar.update)
     click.echo(f"indexed {done} message(s); the index takes {index_size() / 1e6:.1f} MB")

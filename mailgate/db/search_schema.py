@@ -33,8 +33,14 @@ class SearchState(BaseModel):
     value = pw.BigIntegerField(default=0)
 
 
+# a message written at a front door carries the ticket's subject as its own: what the
+# person wrote is its text, so its subject is not indexed (or every command-only act on a
+# ticket would be a hit for the ticket's subject)
+FRONT_DOORS = ("cli", "api", "web")
+SUBJECT_SQL = f"CASE WHEN m.source IN ({', '.join(repr(d) for d in FRONT_DOORS)}) THEN '' ELSE m.subject END"
+
 # what the FTS5 table indexes of each incoming message, read from `message` and `attachment`
-CONTENT_SELECT = """SELECT m.id AS id, m.subject AS subject, m.body AS body,
+CONTENT_SELECT = f"""SELECT m.id AS id, {SUBJECT_SQL} AS subject, m.body AS body,
        COALESCE((SELECT group_concat(filename, ' ') FROM
                  (SELECT a.filename FROM attachment a WHERE a.message_id = m.id ORDER BY a.id)), '') AS names,
        m.quoted AS quoted

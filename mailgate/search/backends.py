@@ -25,6 +25,7 @@ from mailgate.db.search_schema import (
     DOC_TABLE,
     FTS_COLUMNS,
     FTS_TABLE,
+    SUBJECT_SQL,
     VISIBLE_COLUMNS,
 )
 from mailgate.search.query import Query
@@ -169,7 +170,7 @@ class PostgresTsvector:
 
     def fill(self, after: int, upto: int, limit: int) -> tuple[int, int]:
         rows = self.db.execute_sql(
-            "SELECT m.id, m.subject, m.body, COALESCE((SELECT string_agg(a.filename, ' ' ORDER BY a.id) "
+            f"SELECT m.id, {SUBJECT_SQL}, m.body, COALESCE((SELECT string_agg(a.filename, ' ' ORDER BY a.id) "
             "FROM attachment a WHERE a.message_id = m.id), ''), m.quoted FROM message m "
             "WHERE m.direction = 'in' AND m.id > %s AND m.id <= %s ORDER BY m.id LIMIT %s",
             (after, upto, limit)).fetchall()

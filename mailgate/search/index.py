@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mailgate.db.models import Attachment, Message, database_proxy
-from mailgate.db.search_schema import UNINDEXED_BELOW, SearchState
+from mailgate.db.search_schema import FRONT_DOORS, UNINDEXED_BELOW, SearchState
 from mailgate.db.transaction import write_transaction
 from mailgate.search.backends import Doc, backend_for
 
@@ -30,8 +30,8 @@ BATCH = 2000
 
 
 def _doc(message: Message, names: Sequence[str], body: str | None = None) -> Doc:
-    return Doc(message.id, message.subject or "", message.body if body is None else body, " ".join(names),
-               message.quoted or "")
+    subject = "" if message.source in FRONT_DOORS else message.subject or ""
+    return Doc(message.id, subject, message.body if body is None else body, " ".join(names), message.quoted or "")
 
 
 def index_message(env: Env, message: Message, names: Sequence[str] = ()) -> None:

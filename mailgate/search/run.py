@@ -28,6 +28,8 @@ from mailgate.search.text import SNIPPET_WORDS, snippet
 from mailgate.search.viewer import Viewer
 
 MAX_LIMIT = 1000
+# an act with commands only leaves a message without text: no hit for an operator-only query
+SAYS_SOMETHING = "(m.body <> '' OR EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = m.id))"
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def _find(q: Query, viewer: Viewer, limit: int, offset: int) -> list[tuple[int, 
         if q.excluded:
             cond, values = backend.excluded(q)
             where, params = [*where, cond], [*params, *values]
+        where = [*where, SAYS_SOMETHING]
         return [(r[0], 0.0, ()) for r in _rows(db, None, where, params, limit, offset)]
     found: dict[int, tuple[float, list[int]]] = {
         r[0]: (float(r[2]), []) for r in _rows(db, backend.match(q, "visible"), where, params, limit, offset)}
@@ -198,10 +201,10 @@ def _note() -> str:
 
 def search(query: Query | str, viewer: Viewer, limit: int = 20, offset: int = 0) -> Result:
     """The hits of `query` that `viewer` may see. Raises QueryError for an operator with a
-    value it cannot use, or for a query with nothing to look for."""
+    value it cannot use."""
     q = parse_query(query) if isinstance(query, str) else query
-    if q.is_empty:
-        raise QueryError("nothing to search for: give words, a \"phrase\" or an operator such as from:ADDRESS")
+    if q.is_empty:  # only signs, no word: nothing matches (and nothing went wrong)
+        return Result(note="no words to search for: give words, a \"phrase\" or an operator such as from:ADDRESS")
     limit = max(1, min(limit, MAX_LIMIT))
     return Result(hits=_hits(_find(q, viewer, limit, max(0, offset)), q), note=_note())
 

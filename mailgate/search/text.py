@@ -48,7 +48,8 @@ def snippet(text: str, wanted: set[str], size: int = SNIPPET_WORDS) -> str:
         return ""
     first = max(0, hits[0] - size // 3)
     last = min(len(spans), first + size)
-    start, end = spans[first][0], spans[last - 1][1]
+    start = 0 if first == 0 else spans[first][0]
+    end = len(text) if last == len(spans) else spans[last - 1][1]
     out, pos = [], start
     for s, e, w in spans[first:last]:
         if w in wanted:
