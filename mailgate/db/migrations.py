@@ -112,6 +112,13 @@ def _v20_search(db: pw.Database) -> None:
     create_search(db)
 
 
+def _v21_incidents(db: pw.Database) -> None:
+    """Incidents and the systems they affect (issue 15)."""
+    from mailgate.db.incident_models import INCIDENT_MODELS
+
+    db.create_tables(INCIDENT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -124,6 +131,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (10, _v10_event_source),
     (11, _v11_access),
     (20, _v20_search),
+    (21, _v21_incidents),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from mailgate.core.changes import RULE, SYSTEM
 from mailgate.core.statuses import ACTIVE
 from mailgate.db.models import AlertGroup, AlertOccurrence, AlertStorm, Ticket
+from mailgate.incidents.automatic import storm_incident
 from mailgate.mailer import queue_mail
 from mailgate.monitoring.team import team
 from mailgate.tickets import TicketService
@@ -71,6 +72,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
     for child in opened:
         _adopt(incident, child, env)
     AlertStorm.create(source=source, ticket=incident, started_at=now, last_at=now, tickets=len(opened))
+    storm_incident(env, incident, opened)  # issue 15: the storm is an incident on the timeline
     _mail(env, incident, "storm", {"count": len(opened), "source": source, "window": int(cfg.storm_window),
                                    "children": opened})
     log.warning("message %s stage alerts: alert storm from %s: %d new tickets in %ss, grouped under #%s",

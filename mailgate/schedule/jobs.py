@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailgate.db.transaction import write_transaction
+from mailgate.incidents.news import tell_subscribers
 from mailgate.lifecycle.snooze import JOB_NAME as WAKE_JOB
 from mailgate.schedule.archive import archive
 from mailgate.schedule.digests import send_digests
@@ -25,6 +26,7 @@ TASKS: dict[str, Callable[[Env], str]] = {
     "lifecycle-escalate": escalate,
     "lifecycle-archive": archive,
     "lifecycle-digest": send_digests,
+    "incident-news": tell_subscribers,  # issue 15
 }
 
 
