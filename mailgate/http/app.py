@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from mailgate.http import api_misc, api_search, api_tickets, problems, signin, web_search
+from mailgate.http import (
+    api_misc,
+    api_reports,
+    api_search,
+    api_tickets,
+    problems,
+    signin,
+    web_reports,
+    web_search,
+)
 from mailgate.http.middleware import BodyLimit, SecurityHeaders
 from mailgate.http.services import HttpServices
 
@@ -38,6 +47,8 @@ def create_app(services: HttpServices) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(api_search.router, prefix="/api/v1")  # issue 15
     app.include_router(web_search.router)
+    app.include_router(api_reports.router, prefix="/api/v1")
+    app.include_router(web_reports.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(problems.CatchAll)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -35,3 +37,12 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
     tickets: list[TicketHitsOut] | None = Field(default=None, description="with group=true: the hits by ticket")
     note: str | None = None
+
+
+class ReportOut(BaseModel):
+    report: str = Field(description="monthly | sla | incidents")
+    from_: str = Field(alias="from")
+    to: str
+    queues: list[str] | None
+    rows: list[dict[str, Any]] = Field(description="monthly: month (YYYY-MM), created, resolved, open_at_end, ...; "
+                                                   "incidents: ticket, systems, owner, start, end, ...")
