@@ -47,6 +47,8 @@ class Doc:
 @dataclass(frozen=True)
 class Match:
     source: str  # FROM: the index joined to the message table `m`
+    table: str  # the index alone, and its message id column
+    id: str
     where: str
     params: list[object]  # for `where`
     score: str  # higher is better
@@ -113,7 +115,7 @@ class SqliteFts:
         if q.excluded:
             expression = f"({expression}) NOT ({self._expression_any(q.excluded)})"
         weights = ", ".join(str(WEIGHTS[c]) for c in FTS_COLUMNS)
-        return Match(source=f"{FTS_TABLE} JOIN message m ON m.id = {FTS_TABLE}.rowid", where=f"{FTS_TABLE} MATCH ?",
+        return Match(source=f"{FTS_TABLE} JOIN message m ON m.id = {FTS_TABLE}.rowid", table=FTS_TABLE, id="rowid", where=f"{FTS_TABLE} MATCH ?",
                      params=[expression], score=f"-bm25({FTS_TABLE}, {weights})")
 
     def _expression_any(self, terms: list[list[str]]) -> str:
@@ -182,7 +184,7 @@ class PostgresTsvector:
     def match(self, q: Query, column: str, terms: list[list[str]] | None = None) -> Match:
         vector = "search_doc.tsv" if column == "visible" else "search_doc.tsv_quoted"
         text = _websearch(terms if terms is not None else q.terms, q.excluded)
-        return Match(source=f"{DOC_TABLE} JOIN message m ON m.id = {DOC_TABLE}.message_id",
+        return Match(source=f"{DOC_TABLE} JOIN message m ON m.id = {DOC_TABLE}.message_id", table=DOC_TABLE, id="message_id",
                      where=f"{vector} @@ websearch_to_tsquery('simple', %s)", params=[text],
                      score=f"ts_rank({vector}, websearch_to_tsquery('simple', %s))", score_params=(text,))
 

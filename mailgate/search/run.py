@@ -22,8 +22,9 @@ import peewee as pw
 from mailgate.core.statuses import ACTIVE
 from mailgate.db.models import Attachment, Message, Queue, Ticket, database_proxy
 from mailgate.db.search_schema import UNINDEXED_BELOW, SearchState
-from mailgate.search.backends import Match, backend_for
+from mailgate.search.backends import backend_for
 from mailgate.search.query import Query, QueryError, parse_query
+from mailgate.search.ranked import TABLES, best, every_match
 from mailgate.search.text import SNIPPET_WORDS, snippet
 from mailgate.search.viewer import Viewer
 
@@ -111,18 +112,29 @@ def _filters(q: Query, viewer: Viewer, db: pw.Database) -> tuple[list[str], list
     return where, params
 
 
-def _rows(db: pw.Database, match: Match | None, where: list[str], params: list[object], limit: int,
-          offset: int = 0, order: str = "") -> list[tuple[int, int, float]]:
+def _listing(db: pw.Database, where: list[str], params: list[object], limit: int, offset: int) -> list[int]:
+    """Operators only: the matching messages, newest first."""
     p = db.param
-    tables = "JOIN ticket t ON t.id = m.ticket_id JOIN queue q ON q.id = t.queue_id"
-    if match is None:
-        sql = (f"SELECT m.id, m.ticket_id, 0 FROM message m {tables} WHERE {' AND '.join(where)} "
-               f"ORDER BY {order or 'm.id DESC'} LIMIT {p} OFFSET {p}")
-        return db.execute_sql(sql, [*params, limit, offset]).fetchall()
-    sql = (f"SELECT m.id, m.ticket_id, {match.score} AS score FROM {match.source} {tables} "
-           f"WHERE {match.where} AND {' AND '.join(where)} ORDER BY {order or 'score DESC, m.id DESC'} "
+    sql = (f"SELECT m.id FROM message m {TABLES} WHERE {' AND '.join(where)} ORDER BY m.id DESC "
            f"LIMIT {p} OFFSET {p}")
-    return db.execute_sql(sql, [*match.score_params, *match.params, *params, limit, offset]).fetchall()
+    return [r[0] for r in db.execute_sql(sql, [*params, limit, offset]).fetchall()]
+
+
+def _narrow(q: Query, viewer: Viewer, p: str) -> tuple[str, list[object]] | None:
+    """The few messages a query can only be about, as a subquery (see mailgate.search.ranked)."""
+    base = "SELECT m2.id FROM message m2"
+    if viewer.scope is not None:
+        return f"{base} WHERE m2.ticket_id = {p}", [viewer.scope]
+    if q.tickets:
+        return f"{base} WHERE m2.ticket_id IN {_in(list(q.tickets), p)}", list(q.tickets)
+    if q.message_ids:
+        return f"{base} WHERE m2.message_id IN {_in(list(q.message_ids), p)}", list(q.message_ids)
+    exact = [s for s in q.senders if "@" in s]
+    if exact:
+        return f"{base} WHERE lower(m2.sender) = {p}", [exact[0]]
+    if viewer.person_id is not None and not viewer.everything and not viewer.queues:
+        return (f"{base} JOIN ticket t2 ON t2.id = m2.ticket_id WHERE t2.requester_id = {p}", [viewer.person_id])
+    return None
 
 
 def _original(db: pw.Database, q: Query, viewer: Viewer, ticket: int, before: int) -> int | None:
@@ -130,7 +142,7 @@ def _original(db: pw.Database, q: Query, viewer: Viewer, ticket: int, before: in
     backend = backend_for(db)
     cond, values = viewer.sql(db.param)
     where = ["m.direction = 'in'", cond, f"m.ticket_id = {db.param}", f"m.id < {db.param}"]
-    found = _rows(db, backend.match(q, "visible"), where, [*values, ticket, before], 1, order="m.id")
+    found = every_match(db, backend.match(q, "visible"), where, [*values, ticket, before], 1, order="m.id")
     return found[0][0] if found else None
 
 
@@ -143,14 +155,15 @@ def _find(q: Query, viewer: Viewer, limit: int, offset: int) -> list[tuple[int, 
             cond, values = backend.excluded(q)
             where, params = [*where, cond], [*params, *values]
         where = [*where, SAYS_SOMETHING]
-        return [(r[0], 0.0, ()) for r in _rows(db, None, where, params, limit, offset)]
+        return [(mid, 0.0, ()) for mid in _listing(db, where, params, limit, offset)]
+    narrow = _narrow(q, viewer, db.param)
     found: dict[int, tuple[float, list[int]]] = {
-        r[0]: (float(r[2]), []) for r in _rows(db, backend.match(q, "visible"), where, params, limit, offset)}
+        r[0]: (float(r[2]), []) for r in best(db, backend.match(q, "visible"), where, params, limit, offset, narrow)}
     if q.quoted:
-        for mid, ticket, score in _rows(db, backend.match(q, "quoted"), where, params, limit, offset):
+        for mid, ticket, score in best(db, backend.match(q, "quoted"), where, params, limit, offset, narrow):
             original = _original(db, q, viewer, ticket, mid) or mid
-            best, quoting = found.get(original, (float(score), []))
-            found[original] = (max(best, float(score)), [*quoting, mid] if original != mid else quoting)
+            top, quoting = found.get(original, (float(score), []))
+            found[original] = (max(top, float(score)), [*quoting, mid] if original != mid else quoting)
     ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], -kv[0]))[:limit]
     return [(mid, score, tuple(quoting)) for mid, (score, quoting) in ranked]
 
