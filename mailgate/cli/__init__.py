@@ -30,6 +30,8 @@ LAZY_COMMANDS = {
     "login-link": "mailgate.cli.tokens:login_link",
     "web": "mailgate.cli.web:web",
     "doctor": "mailgate.cli.doctor:doctor",  # issue 17
+    "search": "mailgate.cli.search:search",  # issue 15
+    "report": "mailgate.cli.reports:report",
 }
 
 

@@ -18,7 +18,8 @@ def ticket() -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only tickets in this status.")
 @click.option("--queue", help="Only tickets in this queue.")
 @click.option("--all", "show_all", is_flag=True, help="Include archived and merged tickets.")
-@click.option("--search", metavar="TEXT", help="Only tickets whose subject or messages contain TEXT (any status).")
+@click.option("--search", metavar="QUERY", help="Only tickets with a message that matches QUERY (any status; "
+              "the language of `mailgate search`).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: bool, show_all: bool = False,
@@ -36,11 +37,13 @@ def list_tickets(ctx: Context, status: str | None, queue: str | None, as_json: b
         query = query.where(Ticket.status == status)
     elif not show_all and not search:  # issue 7: archived (read-only) and merged tickets stay out of the way
         query = query.where(Ticket.status.not_in(("archived", "merged")))
-    if search:  # issue 7: archived tickets stay searchable
-        from mailgate.db.models import Message
+    if search:  # issue 7: archived tickets stay searchable; issue 15: through the index
+        from mailgate.search import OPERATOR, QueryError, matching_tickets
 
-        query = query.where(Ticket.subject.contains(search)
-                            | Ticket.id.in_(Message.select(Message.ticket).where(Message.body.contains(search))))
+        try:
+            query = query.where(Ticket.id.in_(matching_tickets(search, OPERATOR) or [0]))
+        except QueryError as exc:
+            raise click.BadParameter(str(exc), param_hint="--search") from None
     if queue:
         query = query.where(Queue.name == queue)
     rows = [ticket_summary(t) for t in query]

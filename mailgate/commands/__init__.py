@@ -11,6 +11,8 @@ from mailgate.commands.base import Command, CommandContext
 from mailgate.commands.children import Children
 from mailgate.commands.comment import Comment
 from mailgate.commands.help import Help, help_text
+from mailgate.commands.impact import Impact
+from mailgate.commands.incident import IncidentCommand
 from mailgate.commands.link import Link
 from mailgate.commands.merge import Merge
 from mailgate.commands.nosy import NosyCommand
@@ -21,6 +23,7 @@ from mailgate.commands.queue import QueueCommand
 from mailgate.commands.sleep import Sleep
 from mailgate.commands.status import Status
 from mailgate.commands.subject import Subject
+from mailgate.commands.systems import Systems
 from mailgate.core.registry import Registry
 
 
@@ -28,7 +31,7 @@ def default_commands() -> Registry[Command]:
     """Every built-in command, in the order `help` lists them."""
     return Registry("command", (
         Status(), Owner(), Priority(), QueueCommand(), NosyCommand(), Subject(), Parent(), Link(),
-        Comment(), Help(), Children(), Merge(), Sleep(),
+        Comment(), Help(), Children(), Merge(), Sleep(), IncidentCommand(), Systems(), Impact(),
     ), key="name")
 
 

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from mailgate.config.checks import check_settings
+from mailgate.config.reporting import (
+    IncidentSettings,
+    ReportSettings,
+    SearchSettings,
+    SystemSettings,
+)
 from mailgate.config.schema import build_section, coerce_value
 from mailgate.config.sections import (
     DEFAULT_CONFIG_NAME,
@@ -68,6 +74,8 @@ _SECTIONS["monitoring"] = MonitoringSettings
 _SECTIONS.update(web=WebSettings, api=ApiSettings)  # issue 13
 _SECTIONS.update(lifecycle=LifecycleSettings, calendar=CalendarSettings)  # issue 7
 _LISTS["sla"] = ("sla", SlaSettings)
+_SECTIONS.update(search=SearchSettings, incidents=IncidentSettings)  # issue 15
+_LISTS.update(system=("systems", SystemSettings), report=("reports", ReportSettings))
 _PLAIN: dict[str, type] = {"templates": str, "rules": str}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mailgate.config.lifecycle import check_lifecycle
+from mailgate.config.reporting_checks import check_reporting
 from mailgate.config.schema import check_address
 from mailgate.config.sections import ROLES, Settings
 from mailgate.config.web_checks import check_web
@@ -55,6 +56,7 @@ def check_settings(s: Settings) -> None:
     _check_monitoring(s)
     check_lifecycle(s, names)
     check_web(s)
+    check_reporting(s, names)
 
 
 def _check_folders(s: Settings) -> None:

@@ -6,6 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailgate.config.reporting import (
+    IncidentSettings,
+    ReportSettings,
+    SearchSettings,
+    SystemSettings,
+)
+
 ROLES = ("requester", "technician", "admin")
 DEFAULT_CONFIG_NAME = "mailgate.toml"
 DEFAULT_SPOOL_FOLDER = "store/spool"
@@ -339,6 +346,11 @@ class Settings:
     sla: tuple[SlaSettings, ...] = ()
     web: WebSettings = field(default_factory=WebSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    # search, incidents and reports (issue 15: mailgate.config.reporting)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    systems: tuple[SystemSettings, ...] = ()
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    reports: tuple[ReportSettings, ...] = ()
     templates: str = "templates"
     rules: str = "rules"
 
@@ -410,6 +422,9 @@ class Settings:
         h = self.listen.http
         host = "127.0.0.1" if h.host in ("", "0.0.0.0", "::") else h.host
         return f"http://{host}:{h.port}"
+
+    def system_named(self, name: str) -> SystemSettings | None:
+        return next((s for s in self.systems if s.name == name), None)
 
     def person(self, address: str) -> PersonSettings | None:
         address = address.lower()

@@ -14,7 +14,7 @@ SYSTEM = "system"  # the actor of changes nobody made by hand (cascades, wake-up
 # commands themselves); mailgate.commands.default_commands() registers one of each, in this
 # order, and tests/commands checks that the two agree
 COMMAND_NAMES = ("status", "owner", "priority", "queue", "nosy", "subject", "parent", "link", "comment", "help",
-                 "children", "merge", "sleep")
+                 "children", "merge", "sleep", "incident", "systems", "impact")
 
 
 @dataclass(frozen=True)

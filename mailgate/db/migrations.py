@@ -146,6 +146,20 @@ def _v30_several_nodes(db: pw.Database) -> None:
             db.execute_sql(statement)
 
 
+def _v20_search(db: pw.Database) -> None:
+    """The full-text index (issue 15): mailgate.db.search_schema."""
+    from mailgate.db.search_schema import create_search
+
+    create_search(db)
+
+
+def _v21_incidents(db: pw.Database) -> None:
+    """Incidents and the systems they affect (issue 15)."""
+    from mailgate.db.incident_models import INCIDENT_MODELS
+
+    db.create_tables(INCIDENT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_daemon),
@@ -160,6 +174,8 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (11, _v11_access),
     (12, _v12_mail_pause),
     (30, _v30_several_nodes),
+    (20, _v20_search),
+    (21, _v21_incidents),
 ]
 
 LATEST = max(number for number, _ in MIGRATIONS)

@@ -13,12 +13,16 @@ from fastapi.staticfiles import StaticFiles
 
 from mailgate.http import (
     api_misc,
+    api_reports,
+    api_search,
     api_tickets,
     problems,
     signin,
     web_actions,
     web_admin,
     web_desk,
+    web_reports,
+    web_search,
     web_tokens,
 )
 from mailgate.http.middleware import BodyLimit, SecurityHeaders
@@ -52,6 +56,10 @@ def create_app(services: HttpServices) -> FastAPI:
     app.include_router(web_actions.router)
     app.include_router(web_admin.router)
     app.include_router(web_tokens.router)
+    app.include_router(api_search.router, prefix="/api/v1")  # issue 15
+    app.include_router(web_search.router)
+    app.include_router(api_reports.router, prefix="/api/v1")
+    app.include_router(web_reports.router)
     _page_errors(app)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

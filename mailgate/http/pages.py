@@ -16,6 +16,8 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from mailgate.access.visibility import is_admin, staff_queues
+from mailgate.db.models import Person
 from mailgate.http.auth import SESSION_COOKIE, Caller, services_of
 from mailgate.http.problems import Problem
 from mailgate.http.services import HttpServices
@@ -65,6 +67,10 @@ def render(request: Request, template: str, *, me: Caller | None = None, status:
         csrf = me.csrf if me else request.cookies.get(CSRF_COOKIE, "")
         if not csrf:
             csrf = fresh = secrets.token_urlsafe(24)
+    if me is not None and "is_staff" not in context:  # the header's links, for every page alike
+        person = Person(id=me.person_id, address=me.address)
+        context["is_staff"] = staff_queues(services.settings, person) is not None and me.scope is None
+        context["is_admin"] = is_admin(services.settings, person) and me.scope is None
     body = page_templates(services).get_template(template).render(
         gateway=services.settings.gateway, me=me, csrf=csrf, request=request, **context)
     response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})

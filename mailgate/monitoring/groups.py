@@ -31,6 +31,7 @@ from mailgate.core.statuses import ACTIVE
 from mailgate.db import fastsql
 from mailgate.db.locks import lock_row, take_key
 from mailgate.db.models import AlertGroup, AlertOccurrence, Ticket, database_proxy
+from mailgate.incidents.automatic import alert_incident
 from mailgate.monitoring.storm import group_into_storm, settle_storm
 from mailgate.monitoring.team import due, in_storm, mail_team
 from mailgate.tickets import TicketService
@@ -175,6 +176,8 @@ def open_alert(msg: Inbound, env: Env, ticket: Ticket) -> None:
     group.save()
     _occurrence(msg, group, "open", ticket.id, now)
     storm = group_into_storm(ticket, group.source, now, env, p.message_id) if msg.created else None
+    if storm is None and msg.created:
+        alert_incident(env, ticket, group)  # issue 15: a critical alert is an incident
     if storm is None:
         mail_team(env, ticket, group, "open", now, message_id=p.message_id, text=msg.text)
         group.save()

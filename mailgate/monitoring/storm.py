@@ -14,6 +14,7 @@ from mailgate.core.changes import RULE, SYSTEM
 from mailgate.core.statuses import ACTIVE
 from mailgate.db.locks import lock_row, take_key
 from mailgate.db.models import AlertGroup, AlertOccurrence, AlertStorm, Ticket
+from mailgate.incidents.automatic import storm_incident
 from mailgate.mailer import queue_mail
 from mailgate.monitoring.team import team
 from mailgate.tickets import TicketService
@@ -73,6 +74,7 @@ def group_into_storm(ticket: Ticket, source: str, now: datetime, env: Env, messa
     for child in opened:
         _adopt(incident, child, env)
     AlertStorm.create(source=source, ticket=incident, started_at=now, last_at=now, tickets=len(opened))
+    storm_incident(env, incident, opened)  # issue 15: the storm is an incident on the timeline
     _mail(env, incident, "storm", {"count": len(opened), "source": source, "window": int(cfg.storm_window),
                                    "children": opened})
     log.warning("message %s stage alerts: alert storm from %s: %d new tickets in %ss, grouped under #%s",

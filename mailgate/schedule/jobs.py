@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailgate.db.transaction import write_transaction
+from mailgate.incidents.news import tell_subscribers
 from mailgate.lifecycle.snooze import JOB_NAME as WAKE_JOB
+from mailgate.reports.mailing import send_reports
 from mailgate.schedule.archive import archive
 from mailgate.schedule.digests import send_digests
 from mailgate.schedule.escalation import escalate
@@ -25,6 +27,8 @@ TASKS: dict[str, Callable[[Env], str]] = {
     "lifecycle-escalate": escalate,
     "lifecycle-archive": archive,
     "lifecycle-digest": send_digests,
+    "incident-news": tell_subscribers,  # issue 15
+    "report-mail": send_reports,
 }
 
 

@@ -15,6 +15,7 @@ from mailgate.db.models import Attachment, Message, Nosy, Queue, Ticket, TicketL
 from mailgate.loop_guard import note_answer
 from mailgate.nosy import insert_nosy
 from mailgate.people import person_for
+from mailgate.search import index_message
 from mailgate.stages.classify import AUTO_GENERATED, AUTO_REPLY, BOUNCE
 from mailgate.stages.rows import remember_ticket, sender_of, ticket_of
 from mailgate.stages.thread import thread_index_key
@@ -99,4 +100,5 @@ class Store:
             sha = store_attachment(env.settings.attachments_dir, att.payload)
             Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
                               size=len(att.payload), sha256=sha, content_id=att.content_id)
+        index_message(env, row, [att.filename for att in p.attachments])  # findable from this commit on
         return row

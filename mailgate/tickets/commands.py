@@ -18,6 +18,7 @@ from mailgate.commands.permissions import allowed_commands, permitted, role_for
 from mailgate.core.changes import CommandLine, CommandReport, Verdict
 from mailgate.core.errors import Refused
 from mailgate.nosy import add_to_nosy
+from mailgate.search import index_new_body
 from mailgate.subject import clean_subject
 from mailgate.tickets.act import Act
 from mailgate.verify import verify_sender
@@ -75,6 +76,7 @@ def run_commands(env: Env, act: Act) -> None:
         act.internal = ctx.internal
         report.help_requested = ctx.help_requested
     if act.message is not None:
+        index_new_body(env, act.message, body)  # the index forgets the command lines too
         act.message.body, act.message.internal = body, act.internal
         act.message.save()
     act.body = body

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mailgate.attachments import store_attachment
 from mailgate.db.models import Attachment, Message, Person, Ticket
 from mailgate.outgoing import new_message_id
+from mailgate.search import index_message
 
 if TYPE_CHECKING:
     from mailgate.env import Env
@@ -29,4 +30,5 @@ def store_message(env: Env, ticket: Ticket, actor: Person, text: str, source: st
     for name, content_type, payload in attachments:
         sha = store_attachment(env.settings.attachments_dir, payload)
         Attachment.create(message=row, filename=name, content_type=content_type, size=len(payload), sha256=sha)
+    index_message(env, row, [name for name, _, _ in attachments])
     return row
