@@ -141,7 +141,8 @@ def main() -> None:
         import roundup_peer
 
         roundup_peer.ensure_installed()
-        modes += list(roundup_peer.MODES)
+        # Roundup's pipe mode is the peer of mailgate's pipe modes: run it only with them
+        modes += [m for m in roundup_peer.MODES if m != "roundup pipe" or any(x.startswith("pipe") for x in modes)]
     corpora = {p: (corpus_folder(args.n, args.seed, p), *load(corpus_folder(args.n, args.seed, p)))
                for p in profiles}
     runs: dict[tuple[str, str], list[dict]] = {(p, m): [] for p in profiles for m in modes}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -94,7 +95,7 @@ class BatchImporter:
              on_outcome: Callable[[str, object], None]) -> None:
         items = self._spooled(messages, source)
         if self.workers == 1:
-            self._write(((item, None) for item in items), on_outcome)
+            self._write(((item, None) for item in _ahead(items, WINDOW)), on_outcome)
             return
         # fork (fast: the workers inherit our imports), and all of them now, from this thread,
         # before the feeder thread exists: a fork never copies a lock another thread holds
@@ -204,6 +205,49 @@ class BatchImporter:
                 on_outcome(labels[entry.name], outcome)
         if failed is not None:
             raise failed
+
+
+def _ahead(items: Iterator[Item], depth: int) -> Iterator[Item]:
+    """The items of `items`, produced by a thread up to `depth` ahead: with one process the
+    spool's fsyncs (a thread waiting on the disk, not holding the interpreter) overlap the
+    commits instead of alternating with them. bench/ingest.py batch-1cpu on the realistic
+    mix: the spool write was ~30% of the wall time, nearly all of it waiting for fsyncs."""
+    box: queue.Queue[tuple[str, object]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def feed() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the writer
+            box.put(("error", exc))
+
+    feeder = threading.Thread(target=feed, name="mailgate-spool-feeder", daemon=True)
+    feeder.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while feeder.is_alive():  # unblock a feeder waiting for room, then let it finish
+            try:
+                box.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        feeder.join()
 
 
 # --- the group commit, shared by `mailgate import` and the daemon's worker -------------------
