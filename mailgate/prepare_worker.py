@@ -130,8 +130,13 @@ def unpickle_prepared(payload: bytes) -> tuple[Inbound, PolicyOutcome | StageFai
     return msg, early
 
 
-def prepare_chunk(messages: list[tuple[SpoolEntry, bytes]]) -> list[bytes | None]:
-    return [prepare_remote(entry, raw) for entry, raw in messages]
+def spool_and_prepare(batch: list[tuple[bytes, str]]) -> list[tuple[SpoolEntry, bytes | None]]:
+    """For `mailgate import`: spool the messages (raw bytes and entries claimed, all
+    fsync'd: durability point 1) and only then run the pure stages on them."""
+    env = STATE.env
+    assert env is not None
+    entries = env.spool.accept_claimed(batch)
+    return [(entry, prepare_remote(entry, raw)) for entry, (raw, _) in zip(entries, batch, strict=True)]
 
 
 # --- for the daemon (daemon/preparer.py) ---------------------------------------------------
