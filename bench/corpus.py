@@ -1,6 +1,7 @@
 """A deterministic, realistic help-desk corpus with its ground truth.
 
     python bench/corpus.py -n 2000 --seed 1 --out bench/work/corpus-2000
+    python bench/corpus.py -n 2000 --profile mix     # the realistic mix (bench/corpus_mix.py)
 
 Mix (by message count): 40% new requests from ~200 users (some HTML, some with attachments
 of 20-200 KB), 45% replies with quoted history and signatures, 15% Nagios-style alerts for
@@ -345,14 +346,34 @@ def score(truth: list[dict], ticket_of: dict[str, int | None]) -> dict:
     }
 
 
+PROFILES = ("bench", "mix")
+
+
+def generate_profile(profile: str, n: int, seed: int = 1) -> Corpus:
+    """"bench": this module's corpus (the figures of docs/performance.md); "mix": the
+    realistic mix of issue 19 (bench/corpus_mix.py)."""
+    if profile == "bench":
+        return generate(n, seed)
+    if profile == "mix":
+        import corpus_mix
+
+        return corpus_mix.generate(n, seed)
+    raise ValueError(f"unknown corpus profile {profile!r}: expected one of {', '.join(PROFILES)}")
+
+
+def folder_name(profile: str, n: int, seed: int) -> str:
+    return f"corpus-{n}-s{seed}" if profile == "bench" else f"corpus-{profile}-{n}-s{seed}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=2000, help="number of messages (default 2000)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=None, help="folder (default bench/work/corpus-N-sSEED)")
+    ap.add_argument("--profile", choices=PROFILES, default="bench", help="which mix (default bench)")
+    ap.add_argument("--out", type=Path, default=None, help="folder (default bench/work/corpus[-PROFILE]-N-sSEED)")
     args = ap.parse_args()
-    out = args.out or Path(__file__).parent / "work" / f"corpus-{args.n}-s{args.seed}"
-    corpus = generate(args.n, args.seed)
+    out = args.out or Path(__file__).parent / "work" / folder_name(args.profile, args.n, args.seed)
+    corpus = generate_profile(args.profile, args.n, args.seed)
     write(corpus, out)
     kinds: dict[str, int] = {}
     for t in corpus.truth:

@@ -3,6 +3,13 @@
     python bench/ingest.py -n 2000                       # batch, batch on one core, pipe, smtp
     python bench/ingest.py -n 2000 --peer roundup        # the same run next to roundup-mailgw
     python bench/ingest.py -n 500 --modes batch --repeat 1
+    python bench/ingest.py -n 2000 --profile bench,mix --modes batch,batch-1cpu,drain --peer roundup
+
+Corpus profiles (bench/corpus.py --profile): "bench", the corpus the earlier figures used, and
+"mix", the realistic mix of issue 19 (bench/corpus_mix.py: more HTML, Outlook markup, long
+quotes, tagged subjects). The runs are interleaved: repeat i runs every (profile, mode),
+Roundup's included, before repeat i + 1, so the medians of all rows come from the same
+minutes of this shared machine.
 
 Modes (each on a fresh gateway, median of --repeat runs by messages/s):
   batch       mailgate.batch (what `mailgate import` runs): spool, process pool, one writer
@@ -39,10 +46,10 @@ import harness as h  # noqa: E402
 MODES = ("batch", "batch-1cpu", "pipe", "pipe-inline", "smtp", "drain", "drain-1cpu")
 
 
-def corpus_folder(n: int, seed: int) -> Path:
-    folder = h.WORK / f"corpus-{n}-s{seed}"
+def corpus_folder(n: int, seed: int, profile: str = "bench") -> Path:
+    folder = h.WORK / corpus_mod.folder_name(profile, n, seed)
     if not (folder / "truth.json").exists():
-        corpus_mod.write(corpus_mod.generate(n, seed), folder)
+        corpus_mod.write(corpus_mod.generate_profile(profile, n, seed), folder)
     return folder
 
 
@@ -79,7 +86,12 @@ def compile_bytecode() -> None:
 
 def score(result: dict, truth: list[dict]) -> dict:
     subset = truth[: result["messages"]]
-    acc = corpus_mod.score(subset, h.ticket_of(Path(result.pop("truth_db"))))
+    ticket_of = h.ticket_of(Path(result.pop("truth_db")))
+    acc = corpus_mod.score(subset, ticket_of)
+    if subset and "ticket_number" in subset[0]:
+        # the mix's subjects carry the ticket numbers the generator predicted: check them
+        firsts = {t["thread"]: t for t in reversed(subset)}.values()
+        acc["subject_tags_right"] = sum(ticket_of.get(t["message_id"]) == t["ticket_number"] for t in firsts)
     result["accuracy"] = acc["accuracy"]
     result["reply_accuracy"] = acc["reply_accuracy"]
     result["alert_repeat_accuracy"] = acc["alert_repeat_accuracy"]
@@ -109,6 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="mailgate ingest benchmark")
     ap.add_argument("-n", type=int, default=2000, help="corpus size (default 2000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", default="bench", help="comma-separated corpus profiles: bench, mix")
     ap.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {','.join(MODES)}")
     ap.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is reported")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="pool size for batch")
@@ -120,29 +133,38 @@ def main() -> None:
     ap.add_argument("--peer", choices=["roundup"], default=None, help="also run Roundup's mail gateway")
     ap.add_argument("--roundup-n", type=int, default=None, help="messages for Roundup's mbox mode (default n)")
     args = ap.parse_args()
-    folder = corpus_folder(args.n, args.seed)
-    messages, truth = load(folder)
-    rows = []
+    profiles = [p.strip() for p in args.profile.split(",") if p.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if any(m.startswith("pipe") for m in modes):
         compile_bytecode()
-    for mode in modes:
-        runs = []
-        for i in range(args.repeat if mode != "pipe-inline" else 1):
-            load_before = os.getloadavg()[0]  # other work on the machine shows in every wall-clock figure
-            result = score(one_run(mode, folder, messages, truth, args), truth)
-            result["load_1m"] = round(load_before, 1)
-            print(f"  {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {result['accuracy']:.2%}",
-                  file=sys.stderr)
-            runs.append(result)
-        best = h.median_run(runs, "rate")
-        rows.append({"mode": mode, **best, "runs": [r["rate"] for r in runs]})
     if args.peer == "roundup":
         import roundup_peer
 
-        rows += roundup_peer.run_all(folder, messages, truth, args)
+        roundup_peer.ensure_installed()
+        # Roundup's pipe mode is the peer of mailgate's pipe modes: run it only with them
+        modes += [m for m in roundup_peer.MODES if m != "roundup pipe" or any(x.startswith("pipe") for x in modes)]
+    corpora = {p: (corpus_folder(args.n, args.seed, p), *load(corpus_folder(args.n, args.seed, p)))
+               for p in profiles}
+    runs: dict[tuple[str, str], list[dict]] = {(p, m): [] for p in profiles for m in modes}
+    for i in range(args.repeat):
+        for (profile, mode), done in runs.items():
+            if mode == "pipe-inline" and done:
+                continue
+            folder, messages, truth = corpora[profile]
+            load_before = os.getloadavg()[0]  # other work on the machine shows in every wall-clock figure
+            if mode.startswith("roundup"):
+                result = roundup_peer.one_run(mode, folder, messages, truth, args)
+            else:
+                result = score(one_run(mode, folder, messages, truth, args), truth)
+            result["load_1m"] = round(load_before, 1)
+            print(f"  {profile} {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {result['accuracy']:.2%}",
+                  file=sys.stderr)
+            done.append(result)
+    rows = [{"profile": p, "mode": m, **h.median_run(r, "rate"), "runs": [x["rate"] for x in r]}
+            for (p, m), r in runs.items()]
+    if args.peer == "roundup":
         roundup_peer.add_ratios(rows)
-    columns = [("mode", "mode"), ("messages", "n"), ("rate", "msg/s"), ("accepted_rate", "accepted/s"),
+    columns = [("profile", "corpus"), ("mode", "mode"), ("messages", "n"), ("rate", "msg/s"), ("accepted_rate", "accepted/s"),
                ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("cpu_ms_per_msg", "CPU ms/msg"),
                ("deliver_cpu_ms_p50", "CPU ms/deliver"),
                ("peak_rss_mb", "peak RSS MB"), ("workers_rss_mb", "of which workers"), ("peak_pss_mb", "PSS MB"),
@@ -150,11 +172,11 @@ def main() -> None:
                ("accuracy", "threading"), ("ratio", "vs Roundup")]
     for row in rows:
         row["accuracy"] = f"{row['accuracy']:.1%}" if isinstance(row.get("accuracy"), float) else row.get("accuracy", "")
-    print(f"corpus: {args.n} messages (seed {args.seed}); median of {args.repeat} runs by msg/s; "
+    print(f"corpus: {args.n} messages (seed {args.seed}, {args.profile}); median of {args.repeat} runs by msg/s; "
           f"pipe modes: first {args.pipe_n} messages, {args.pipe_concurrency} at a time")
     print(h.table(rows, columns))
     path = h.write_result(f"ingest-{args.tag}" if args.tag else "ingest",
-                          {"n": args.n, "seed": args.seed, "repeat": args.repeat, "argv": sys.argv[1:], "rows": rows})
+                          {"n": args.n, "seed": args.seed, "profiles": profiles, "repeat": args.repeat, "argv": sys.argv[1:], "rows": rows})
     print(f"written {path.relative_to(h.ROOT)}")
 
 

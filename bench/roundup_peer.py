@@ -9,7 +9,6 @@ nosy mail goes to a file ([mail] debug), as mailgate's goes to its outbox table.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -122,27 +121,21 @@ def run_mbox(folder: Path, messages: list[bytes]) -> dict:
             "failed": int(done.returncode != 0), "tracker": tracker}
 
 
-def run_all(folder: Path, messages: list[bytes], truth: list[dict], args: object) -> list[dict]:
-    """Roundup rows, median of --repeat runs each, scored against the same ground truth."""
-    ensure_installed()
-    rows = []
-    conc = args.pipe_concurrency  # type: ignore[attr-defined]
-    plans = [("roundup pipe", lambda: run_pipe(messages[: args.pipe_n], truth, conc)),  # type: ignore[attr-defined]
-             ("roundup mbox", lambda: run_mbox(folder, messages[: args.roundup_n or len(messages)]))]  # type: ignore[attr-defined]
-    for mode, run in plans:
-        runs = []
-        for i in range(args.repeat):  # type: ignore[attr-defined]
-            load = os.getloadavg()[0]
-            result = run()
-            result["load_1m"] = round(load, 1)
-            acc = corpus_mod.score(truth[: result["messages"]], ticket_of(result.pop("tracker")))
-            result.update(accuracy=acc["accuracy"], reply_accuracy=acc["reply_accuracy"],
-                          alert_repeat_accuracy=acc["alert_repeat_accuracy"], threading=acc)
-            print(f"  {mode} run {i + 1}: {result['rate']:.1f} msg/s, accuracy {acc['accuracy']:.2%}",
-                  file=sys.stderr)
-            runs.append(result)
-        rows.append({"mode": mode, **h.median_run(runs, "rate"), "runs": [r["rate"] for r in runs]})
-    return rows
+MODES = ("roundup pipe", "roundup mbox")
+
+
+def one_run(mode: str, folder: Path, messages: list[bytes], truth: list[dict], args: object) -> dict:
+    """One run of a Roundup mode, scored against the same ground truth as mailgate's."""
+    if mode == "roundup pipe":
+        result = run_pipe(messages[: args.pipe_n], truth, args.pipe_concurrency)  # type: ignore[attr-defined]
+    elif mode == "roundup mbox":
+        result = run_mbox(folder, messages[: args.roundup_n or len(messages)])  # type: ignore[attr-defined]
+    else:
+        raise ValueError(mode)
+    acc = corpus_mod.score(truth[: result["messages"]], ticket_of(result.pop("tracker")))
+    result.update(accuracy=acc["accuracy"], reply_accuracy=acc["reply_accuracy"],
+                  alert_repeat_accuracy=acc["alert_repeat_accuracy"], threading=acc)
+    return result
 
 
 # which mailgate mode is compared with which Roundup mode
@@ -151,8 +144,9 @@ PAIRS = {"batch": "roundup mbox", "batch-1cpu": "roundup mbox", "smtp": "roundup
 
 
 def add_ratios(rows: list[dict]) -> None:
-    by_mode = {r["mode"]: r for r in rows}
+    """Each mailgate row against the Roundup row of the same corpus profile."""
+    by_mode = {(r.get("profile"), r["mode"]): r for r in rows}
     for row in rows:
-        peer = by_mode.get(PAIRS.get(row["mode"], ""))
+        peer = by_mode.get((row.get("profile"), PAIRS.get(row["mode"], "")))
         if peer and peer.get("rate"):
             row["ratio"] = f"{row['rate'] / peer['rate']:.1f}x {peer['mode'].split()[1]}"

@@ -24,6 +24,10 @@ class Attachment:
     payload: bytes
     content_id: str = ""
     inline: bool = False
+    # set when a preparing worker process has already written the file durably (its
+    # payload then stays behind: b""): the writer only records it
+    sha256: str = ""
+    stored_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class Inbound:
     changes: list[Change] = field(default_factory=list)  # what commands and rules changed
     command_report: CommandReport | None = None  # applied/refused, for the receipt
     rules: Decision | None = None  # what the matching rules decided
+    safe_html: str | None = None  # the HTML part as stored (sanitized by the clean stage, off the writer)
     # what the database stages fetched or built once per message (the ticket and sender
     # rows, the ticket service's act); never set by the pure stages, so they never travel
     # between processes, and typed loosely because their types live on higher floors

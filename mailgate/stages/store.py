@@ -90,15 +90,26 @@ class Store:
             sender=p.from_addr, sender_name=p.from_name, recipients=p.recipients,
             date=p.date.astimezone(UTC).replace(tzinfo=None) if p.date else None, subject=p.subject,
             body=clean.visible if clean else p.text_plain, quoted=clean.quoted if clean else "",
-            signature=clean.signature if clean else "", html=sanitize_html(p.text_html) if p.text_html else "",
+            signature=clean.signature if clean else "", html=self._html(msg),
             raw_sha256=msg.entry.sha256, source=msg.entry.source[:255], thread_signal=msg.thread_signal,
             auto_class=msg.auto_class, created_at=env.now(),
             thread_index=thread_index_key(p.header("Thread-Index")),
         )
         msg.message_row_id, msg.message_row = row.id, row
         for att in p.attachments:
-            sha = store_attachment(env.settings.attachments_dir, att.payload)
+            # a worker process may have written the file already (durably, before it
+            # handed the message back): then only the row is left to write
+            sha = att.sha256 or store_attachment(env.settings.attachments_dir, att.payload)
             Attachment.create(message=row, filename=att.filename, content_type=att.content_type,
-                              size=len(att.payload), sha256=sha, content_id=att.content_id)
+                              size=att.stored_size if att.sha256 else len(att.payload), sha256=sha,
+                              content_id=att.content_id)
         index_message(env, row, [att.filename for att in p.attachments])  # findable from this commit on
         return row
+
+    @staticmethod
+    def _html(msg: Inbound) -> str:
+        """Sanitized by the clean stage (in a worker process) unless the message skipped it."""
+        if msg.safe_html is not None:
+            return msg.safe_html
+        p = msg.parsed
+        return sanitize_html(p.text_html) if p is not None and p.text_html else ""
