@@ -64,7 +64,7 @@ def free_port() -> int:
 def build(port: int) -> Path:
     import shutil
 
-    from tests.reports.conftest import Desk, make_desk, mail
+    from tests.reports.conftest import Desk, mail, make_desk
 
     if WORK.exists():
         shutil.rmtree(WORK)
