@@ -46,7 +46,7 @@ class Doc:
 
 @dataclass(frozen=True)
 class Match:
-    source: str  # FROM: the index joined to the message table `m`
+    source: str  # FROM: the index joined to the message table `m` (SQLite: CROSS JOIN keeps the index first)
     table: str  # the index alone, and its message id column
     id: str
     where: str
@@ -115,7 +115,7 @@ class SqliteFts:
         if q.excluded:
             expression = f"({expression}) NOT ({self._expression_any(q.excluded)})"
         weights = ", ".join(str(WEIGHTS[c]) for c in FTS_COLUMNS)
-        return Match(source=f"{FTS_TABLE} JOIN message m ON m.id = {FTS_TABLE}.rowid", table=FTS_TABLE, id="rowid", where=f"{FTS_TABLE} MATCH ?",
+        return Match(source=f"{FTS_TABLE} CROSS JOIN message m ON m.id = {FTS_TABLE}.rowid", table=FTS_TABLE, id="rowid", where=f"{FTS_TABLE} MATCH ?",
                      params=[expression], score=f"-bm25({FTS_TABLE}, {weights})")
 
     def _expression_any(self, terms: list[list[str]]) -> str:

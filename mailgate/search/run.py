@@ -24,7 +24,7 @@ from mailgate.db.models import Attachment, Message, Queue, Ticket, database_prox
 from mailgate.db.search_schema import UNINDEXED_BELOW, SearchState
 from mailgate.search.backends import backend_for
 from mailgate.search.query import Query, QueryError, parse_query
-from mailgate.search.ranked import TABLES, best, every_match
+from mailgate.search.ranked import best, scored, tables
 from mailgate.search.text import SNIPPET_WORDS, snippet
 from mailgate.search.viewer import Viewer
 
@@ -115,7 +115,7 @@ def _filters(q: Query, viewer: Viewer, db: pw.Database) -> tuple[list[str], list
 def _listing(db: pw.Database, where: list[str], params: list[object], limit: int, offset: int) -> list[int]:
     """Operators only: the matching messages, newest first."""
     p = db.param
-    sql = (f"SELECT m.id FROM message m {TABLES} WHERE {' AND '.join(where)} ORDER BY m.id DESC "
+    sql = (f"SELECT m.id FROM message m {tables(db)} WHERE {' AND '.join(where)} ORDER BY m.id DESC "
            f"LIMIT {p} OFFSET {p}")
     return [r[0] for r in db.execute_sql(sql, [*params, limit, offset]).fetchall()]
 
@@ -139,11 +139,14 @@ def _narrow(q: Query, viewer: Viewer, p: str) -> tuple[str, list[object]] | None
 
 def _original(db: pw.Database, q: Query, viewer: Viewer, ticket: int, before: int) -> int | None:
     """The earliest message of `ticket` before `before` whose own text has the words."""
-    backend = backend_for(db)
-    cond, values = viewer.sql(db.param)
-    where = ["m.direction = 'in'", cond, f"m.ticket_id = {db.param}", f"m.id < {db.param}"]
-    found = every_match(db, backend.match(q, "visible"), where, [*values, ticket, before], 1, order="m.id")
-    return found[0][0] if found else None
+    p = db.param
+    match = backend_for(db).match(q, "visible")
+    mine = f" AND {match.id} IN (SELECT id FROM message WHERE ticket_id = {p} AND id < {p})"
+    for mid, _ in scored(db, match, mine, [ticket, before], 100, order=f"{match.id} ASC"):
+        cond, values = viewer.sql(p)
+        if db.execute_sql(f"SELECT 1 FROM message m {tables(db)} WHERE m.id = {p} AND {cond}", [mid, *values]).fetchone():
+            return mid
+    return None
 
 
 def _find(q: Query, viewer: Viewer, limit: int, offset: int) -> list[tuple[int, float, tuple[int, ...]]]:
@@ -231,15 +234,13 @@ def matching_tickets(query: Query | str, viewer: Viewer) -> list[int]:
     where, params = _filters(q, viewer, db)
     if q.has_text:
         match = backend_for(db).match(q, "visible")
-        sql = (f"SELECT DISTINCT m.ticket_id FROM {match.source} JOIN ticket t ON t.id = m.ticket_id "
-               f"JOIN queue q ON q.id = t.queue_id WHERE {match.where} AND {' AND '.join(where)}")
+        sql = f"SELECT DISTINCT m.ticket_id FROM {match.source} {tables(db)} WHERE {match.where} AND {' AND '.join(where)}"
         rows = db.execute_sql(sql, [*match.params, *params]).fetchall()
     else:
         if q.excluded:
             cond, values = backend_for(db).excluded(q)
             where, params = [*where, cond], [*params, *values]
-        sql = (f"SELECT DISTINCT m.ticket_id FROM message m JOIN ticket t ON t.id = m.ticket_id "
-               f"JOIN queue q ON q.id = t.queue_id WHERE {' AND '.join(where)}")
+        sql = f"SELECT DISTINCT m.ticket_id FROM message m {tables(db)} WHERE {' AND '.join(where)}"
         rows = db.execute_sql(sql, params).fetchall()
     return sorted((r[0] for r in rows if r[0] is not None), reverse=True)
 
