@@ -11,9 +11,11 @@ another accepted, so a node that dies for good loses nothing.
 The database's clock, not the nodes', times every lease. A claim whose lease ran out (its
 node died; live nodes renew theirs with each heartbeat) is claimed again by any node.
 
-Ordering: an entry is not claimed while an earlier entry of the same conversation (the
-ticket of a reply address, else the References root, else the Message-ID) is held by
-another node, so a reply is committed after the message it answers, as with one node.
+Ordering: an entry is claimed only once every earlier entry of its conversation (the
+ticket of a reply address, else the References root, else the Message-ID) is committed or
+in this node's own hands (its groups commit in order), so a reply is committed after the
+message it answers, as with one node; the same holds for the messages that answer nothing
+from one sender (a monitoring system's problem, repeats and recovery stay in order).
 
 No peewee here: `mailgate deliver` writes a row with psycopg2 alone (PlainPostgres). The
 daemon and the CLI pass peewee's database (its `execute_sql` and `atomic`), so a row is
@@ -43,6 +45,9 @@ NOW = "(now() AT TIME ZONE 'UTC')"  # timestamps are naive UTC, as peewee stores
 # pg_advisory_xact_lock key serialising claims (milliseconds each): with SKIP LOCKED alone,
 # two claimers would not see each other's claims of earlier entries of one conversation
 CLAIM_LOCK = 0x2F0C5E61B7D3A914
+# an earlier entry not in this node's hands (waiting, another node's, or a dead node's):
+# what comes after it in its conversation, or from its sender, waits for it
+NOT_MINE = f"(o.claimed_by IS NULL OR o.claimed_by <> %s OR o.claimed_until < {NOW})"
 _COLUMNS = "e.id, e.sha256, e.source, e.recipients, e.received_at, e.attempts, e.extra"
 
 
@@ -52,6 +57,8 @@ class Database(Protocol):
     def execute_sql(self, sql: str, params: Any = None) -> Any: ...
 
     def atomic(self) -> Any: ...
+
+    def in_transaction(self) -> bool: ...
 
 
 class PlainPostgres:
@@ -65,6 +72,9 @@ class PlainPostgres:
         except psycopg2.Error as exc:
             raise TransientError(f"spool cannot store message: database: {str(exc).strip()}") from None
         self.conn.autocommit = True
+
+    def in_transaction(self) -> bool:
+        return False  # atomic() is the only way in, and accept() does not nest it
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
         cur = self.conn.cursor()
@@ -109,15 +119,20 @@ class DbSpool:
         returns; TransientError (451 / exit 75) when the database cannot take them."""
         sha = hashlib.sha256(raw).hexdigest()
         now = time.time()
+        insert = ("WITH raw AS (INSERT INTO spool_raw (sha256, raw) VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING)"
+                  " INSERT INTO spool_entry (sha256, source, recipients, extra, conv, origin, received_at)"
+                  " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id")
+        params = (sha, raw, sha, source[:255], json.dumps(list(recipients)), json.dumps(extra),
+                  conversation_key(raw, recipients, sha), origin_key(raw), now)
         try:
-            with self._tx(durable=True):
-                cur = self.db.execute_sql(
-                    "WITH raw AS (INSERT INTO spool_raw (sha256, raw) VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING)"
-                    " INSERT INTO spool_entry (sha256, source, recipients, extra, conv, received_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                    (sha, raw, sha, source[:255], json.dumps(list(recipients)), json.dumps(extra),
-                     conversation_key(raw, recipients, sha), now))
-                (row_id,) = cur.fetchone()
+            if self.db.in_transaction():  # inside the caller's transaction: it commits
+                with self._tx(durable=True):
+                    cur = self.db.execute_sql(insert, params)
+            else:
+                # one round trip: several statements in one query are one transaction, and
+                # SET LOCAL holds for it (its commit waits for the disk, whatever the server says)
+                cur = self.db.execute_sql("SET LOCAL synchronous_commit = on; " + insert, params)
+            (row_id,) = cur.fetchone()
         except TransientError:
             raise
         except Exception as exc:  # noqa: BLE001 - any database failure: the sender retries later
@@ -134,9 +149,10 @@ class DbSpool:
                     now = time.time()
                     cur = self.db.execute_sql(
                         "WITH raw AS (INSERT INTO spool_raw (sha256, raw) VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING)"
-                        " INSERT INTO spool_entry (sha256, source, conv, received_at, attempts, claimed_by,"
-                        f" claimed_until) VALUES (%s, %s, %s, %s, 1, %s, {NOW} + %s * interval '1 second') RETURNING id",
-                        (sha, raw, sha, source[:255], conversation_key(raw, (), sha), now, self.owner, self.lease))
+                        " INSERT INTO spool_entry (sha256, source, conv, origin, received_at, attempts, claimed_by,"
+                        f" claimed_until) VALUES (%s, %s, %s, %s, %s, 1, %s, {NOW} + %s * interval '1 second')"
+                        " RETURNING id", (sha, raw, sha, source[:255], conversation_key(raw, (), sha), origin_key(raw),
+                                          now, self.owner, self.lease))
                     (row_id,) = cur.fetchone()
                     entries.append(SpoolEntry(str(row_id), sha, source, (), now, 1, {}))
         except Exception as exc:  # noqa: BLE001
@@ -173,20 +189,16 @@ class DbSpool:
         fsync'd: a claim lost with the server's power costs one more attempt, never mail."""
         with self._tx(durable=False):
             self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CLAIM_LOCK,))
+            # each candidate with the latest earlier entry of its conversation (and of its
+            # sender, for mail that answers nothing) that is not in this node's hands
             rows = self.db.execute_sql(
-                "SELECT e.id, e.attempts FROM spool_entry e"
-                f" WHERE (e.claimed_until IS NULL OR e.claimed_until < {NOW})"
-                " AND NOT EXISTS (SELECT 1 FROM spool_entry o WHERE o.conv = e.conv AND o.id < e.id"
-                f" AND o.claimed_until >= {NOW} AND o.claimed_by <> %s)"
-                " ORDER BY e.id LIMIT %s FOR UPDATE OF e SKIP LOCKED", (self.owner, limit)).fetchall()
-            chosen: list[int] = []
-            for row_id, attempts in rows:
-                suspect = attempts > 0  # claimed before: its process died, or its group was deferred
-                if suspect and (chosen or not alone):
-                    break  # its turn comes when nothing else is in hand
-                chosen.append(row_id)
-                if suspect:
-                    break
+                "SELECT e.id, e.attempts,"
+                f" (SELECT max(o.id) FROM spool_entry o WHERE o.conv = e.conv AND o.id < e.id AND {NOT_MINE}),"
+                " CASE WHEN e.origin = 0 THEN NULL ELSE (SELECT max(o.id) FROM spool_entry o"
+                f" WHERE o.origin = e.origin AND o.id < e.id AND {NOT_MINE}) END"
+                f" FROM spool_entry e WHERE (e.claimed_until IS NULL OR e.claimed_until < {NOW})"
+                " ORDER BY e.id LIMIT %s FOR UPDATE OF e SKIP LOCKED", (self.owner, self.owner, 4 * limit)).fetchall()
+            chosen = _choose(rows, limit, alone)
             group = self._claim_ids(chosen) if chosen else []
             waiting = self.db.execute_sql(
                 "SELECT count(*) FROM (SELECT 1 FROM spool_entry"
@@ -263,6 +275,28 @@ class DbSpool:
         return None  # several nodes share this spool
 
 
+def _choose(rows: list[tuple], limit: int, alone: bool) -> list[int]:
+    """The ids to claim, in order: an entry waits while an earlier one of its conversation or
+    sender is neither claimed in this same step nor this node's already; one claimed before
+    (its process died, or its group was deferred) comes alone, and only when `alone`."""
+    chosen: list[int] = []
+    taken: set[int] = set()
+    for row_id, attempts, after_conv, after_origin in rows:
+        if len(chosen) >= limit:
+            break
+        if (after_conv is not None and after_conv not in taken) or (after_origin is not None
+                                                                    and after_origin not in taken):
+            continue  # its turn comes after the one before it
+        suspect = attempts > 0
+        if suspect and (chosen or not alone):
+            break  # its turn comes when nothing else is in hand
+        chosen.append(row_id)
+        taken.add(row_id)
+        if suspect:
+            break
+    return chosen
+
+
 def _entry(row: tuple) -> SpoolEntry:
     return SpoolEntry(str(row[0]), row[1].strip(), row[2], tuple(json.loads(row[3] or "[]")), float(row[4]),
                       int(row[5]), json.loads(row[6] or "{}"))
@@ -273,34 +307,52 @@ def _one_line(exc: BaseException) -> str:
 
 
 _MSGID = re.compile(rb"<([^<>\s]+)>")
+_ADDRESS = re.compile(rb"<([^<>\s]+@[^<>\s]+)>|([^\s<>,;:\"]+@[^\s<>,;:\"]+)")
 _TOKEN = re.compile(r"\+t(\d+)p\d+-[a-z2-7]{16}@", re.IGNORECASE)
-_KEYS = (b"references", b"in-reply-to", b"message-id")
+_KEYS = (b"references", b"in-reply-to", b"from", b"message-id")  # the headers _header_keys reads
 
 
 def conversation_key(raw: bytes, recipients: tuple[str, ...] | list[str], sha: str) -> int:
-    """A 64-bit key shared by the messages of one conversation, for claiming them in order:
-    the ticket a reply address names, else the root of References, else In-Reply-To, else
-    the Message-ID (two copies of one message share it too). Only a hint for ordering: the
-    database's locks and unique keys decide what is stored."""
+    """A 64-bit key shared by a message and the replies to it, for claiming them in the
+    order they arrived across nodes: the ticket a reply address names, else the root of
+    References, else In-Reply-To, else the Message-ID (two copies of one message share it).
+    Only a hint for ordering: the database's locks and unique keys decide what is stored."""
     key = ""
     for address in recipients:
         m = _TOKEN.search(address)
         if m:
             key = f"ticket:{int(m.group(1))}"
             break
-    if not key:
-        found: dict[bytes, bytes] = {}
-        head = raw[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].replace(b"\n ", b" ").replace(b"\n\t", b" ")
-        for line in head.split(b"\n"):
-            name, colon, value = line.partition(b":")
-            name = name.strip().lower()
-            if colon and name in _KEYS and name not in found:
-                m = _MSGID.search(value)
-                if m:
-                    found[name] = m.group(1)
-        for name in _KEYS:
-            if name in found:
-                key = "id:" + found[name].decode("ascii", "replace")
-                break
-    digest = hashlib.sha256((key or f"raw:{sha}").encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    found = _header_keys(raw) if not key else {}
+    for name in (b"references", b"in-reply-to", b"message-id"):
+        if not key and name in found:
+            key = "id:" + found[name].decode("ascii", "replace")
+    return _key(key or f"raw:{sha}")
+
+
+def origin_key(raw: bytes) -> int:
+    """For a message that answers nothing: its sender, so a monitoring system's problem,
+    repeats and recovery (or anyone's new mails) are claimed in order too; 0 for a reply."""
+    found = _header_keys(raw)
+    if b"references" in found or b"in-reply-to" in found or b"from" not in found:
+        return 0
+    return _key("from:" + found[b"from"].decode("ascii", "replace").lower())
+
+
+def _key(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True) or 1
+
+
+def _header_keys(raw: bytes) -> dict[bytes, bytes]:
+    """The first Message-ID of References, In-Reply-To and Message-ID, the From address."""
+    found: dict[bytes, bytes] = {}
+    head = raw[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].replace(b"\n ", b" ").replace(b"\n\t", b" ")
+    for line in head.split(b"\n"):
+        name, colon, value = line.partition(b":")
+        name = name.strip().lower()
+        if not colon or name not in _KEYS or name in found:
+            continue
+        m = (_ADDRESS if name == b"from" else _MSGID).search(value)
+        if m:
+            found[name] = next(g for g in m.groups() if g) if name == b"from" else m.group(1)
+    return found

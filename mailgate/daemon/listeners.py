@@ -104,6 +104,7 @@ class ListenerProcesses:
         self.wake = wake
         self.log_format = log_format
         self.procs: list[subprocess.Popen | None] = [None] * count
+        self.last_woken = 0.0  # time.monotonic() of the last message a listener spooled
         self._ready = asyncio.Event()
         self._ready_count = 0
         self._pipe_r, self._pipe_w = os.pipe()  # listeners -> daemon: READY, WOKEN
@@ -127,7 +128,13 @@ class ListenerProcesses:
             if self._ready_count >= self.count:
                 self._ready.set()
         if WOKEN in data:
+            self.last_woken = time.monotonic()
             self.wake()
+
+    def accepting(self, quiet: float = 0.02) -> bool:
+        """Mail is arriving through the listeners now (the worker yields to them, as to
+        sessions in its own loop: `[daemon] yield_to_ingest`)."""
+        return time.monotonic() - self.last_woken < quiet
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.procs if p is not None and p.poll() is None]

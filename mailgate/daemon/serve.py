@@ -101,7 +101,7 @@ class Daemon:
         log.info("spool %s: %d entries recovered from a previous run, %d waiting",
                  "in the database" if self.several else s.spool_dir, recovered, backlog, extra={"stage": "startup"})
         self.worker = Worker(env, self.db, s.daemon.spool_poll_interval, s.daemon.group_size, self.preparer,
-                             accepting=self.sessions.accepting, yield_max=s.daemon.yield_to_ingest,
+                             accepting=self._accepting, yield_max=s.daemon.yield_to_ingest,
                              send_raw=self.several)
         await self._register()
         await self._listen()
@@ -129,6 +129,11 @@ class Daemon:
                  extra={"stage": "startup"})
         # the listeners are bound and listening: a connection made from now on is served
         self.notify.ready(f"running; {len(self.listening.servers)} listener(s), backlog {backlog}")
+
+    def _accepting(self) -> bool:
+        """Mail arriving now, in this loop's sessions or through the listener processes."""
+        procs = self.listener_procs
+        return self.sessions.accepting() or (procs is not None and procs.accepting())
 
     async def _register(self) -> None:
         if not self.several:

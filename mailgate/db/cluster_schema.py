@@ -25,12 +25,14 @@ CLUSTER_TABLES = (
         recipients TEXT NOT NULL DEFAULT '[]',
         extra TEXT NOT NULL DEFAULT '{}',
         conv BIGINT NOT NULL DEFAULT 0,
+        origin BIGINT NOT NULL DEFAULT 0,
         received_at DOUBLE PRECISION NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         claimed_by VARCHAR(255),
         claimed_until TIMESTAMP)""",
-    # the claim's look for an earlier entry of the same conversation held by another node
+    # the claim's looks for an earlier entry of the same conversation (or sender) held by another node
     "CREATE INDEX IF NOT EXISTS spool_entry_conv ON spool_entry (conv, id)",
+    "CREATE INDEX IF NOT EXISTS spool_entry_origin ON spool_entry (origin, id) WHERE origin <> 0",
     "CREATE INDEX IF NOT EXISTS spool_entry_claimed_by ON spool_entry (claimed_by) WHERE claimed_by IS NOT NULL",
     # a queue table: every row is inserted, updated (claimed) and deleted within seconds, so
     # vacuum it by the number of dead rows, not by a share of a table that is mostly empty

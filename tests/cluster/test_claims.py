@@ -64,8 +64,8 @@ def test_accept_is_a_committed_row_with_the_bytes(env: Env) -> None:
 
 def test_two_nodes_claim_disjoint_entries_and_a_dead_nodes_claims_are_taken_over(env: Env) -> None:
     a, b = _node("node-a", lease=1.0), _node("node-b", lease=1.0)
-    for n in range(10):
-        a.accept(message(n), "smtp")
+    for n in range(10):  # ten senders: nothing orders one message after another
+        a.accept(message(n, sender=f"user{n}@customer.example"), "smtp")
     got_a, waiting = a.claim_group(4, alone=True)
     got_b, _ = b.claim_group(64, alone=True)
     assert len(got_a) == 4 and waiting == 10 and len(got_b) == 6
@@ -101,16 +101,18 @@ def test_the_crash_counter_counts_across_nodes_and_quarantines(env: Env) -> None
 
 def test_a_reply_is_not_claimed_while_another_node_holds_its_conversation(env: Env) -> None:
     a, b = _node("node-a"), _node("node-b")
-    a.accept(message(1), "smtp")  # <m1@customer.example>
-    a.accept(_reply(2, "m1@customer.example"), "smtp")
-    a.accept(message(3), "smtp")
-    [(first, _)], _ = a.claim_group(1, alone=True)
+    first = a.accept(message(1), "smtp")  # <m1@customer.example> from bob
+    reply = a.accept(_reply(2, "m1@customer.example"), "smtp")
+    again = a.accept(message(3), "smtp")  # bob's next new mail: after his first, too
+    other = a.accept(message(4, sender="carol@customer.example"), "smtp")
+    [(held, _)], _ = a.claim_group(1, alone=True)
+    assert held.name == first.name
     got, _ = b.claim_group(64, alone=True)
-    # b skips the reply (its conversation's first message is in a's hands) but takes the rest
-    assert [e.name for e, _ in got] == [str(int(first.name) + 2)]
-    a.settle([first])  # a commits the first message
+    # b skips the reply and bob's next mail (the first is in a's hands) but takes carol's
+    assert [e.name for e, _ in got] == [other.name]
+    a.settle([held])  # a commits the first message
     got, _ = b.claim_group(64, alone=True)
-    assert [e.name for e, _ in got] == [str(int(first.name) + 1)]
+    assert [e.name for e, _ in got] == [reply.name, again.name]
 
 
 def test_a_group_commit_deletes_its_entries_in_its_own_transaction(env: Env) -> None:

@@ -54,7 +54,9 @@ def _clean_logs(cluster: Cluster) -> None:
 def test_the_same_message_at_three_nodes_at_once_makes_one_ticket(make_cluster) -> None:
     cluster = make_cluster(3)
     rounds = 100
-    _at_once(cluster, [message(f"same{n}", subject="Same message") for n in range(rounds)])
+    # a sender per round: one sender's new mails are claimed in order, one node at a time
+    _at_once(cluster, [message(f"same{n}", subject="Same message", sender=f"user{n}@customer.example")
+                       for n in range(rounds)])
     cluster.wait_drained()
     ids = Counter(cluster.inbound_ids())
     assert len(ids) == rounds and set(ids.values()) == {1}, ids.most_common(3)

@@ -27,7 +27,7 @@ MESSAGES, CLIENTS, KILLS = 1000, 8, 15
 WATCHER = '\n[[queue]]\nname = "watched"\naddress = "watched@example.com"\nwatchers = ["watch@example.com"]\n'
 
 
-def _client(cluster: Cluster, numbers: list[int], acked: set[int], rng: random.Random) -> None:
+def _client(cluster: Cluster, numbers: list[int], acked: set[int], rng: random.Random, sender: str) -> None:
     i = 0
     while i < len(numbers):
         node = rng.choice(cluster.nodes)
@@ -36,7 +36,7 @@ def _client(cluster: Cluster, numbers: list[int], acked: set[int], rng: random.R
                 for _ in range(rng.randint(1, 20)):  # a few messages per connection, then another node
                     if i >= len(numbers):
                         break
-                    s.sendmail("bob@customer.example", ["watched@example.com"], message(numbers[i], subject="Kill"))
+                    s.sendmail(sender, ["watched@example.com"], message(numbers[i], subject="Kill", sender=sender))
                     acked.add(numbers[i])  # reached only on 250
                     i += 1
         except (OSError, smtplib.SMTPException):
@@ -50,7 +50,9 @@ def test_kill_9_of_random_nodes_loses_and_duplicates_nothing(make_cluster) -> No
     cluster = make_cluster(3, extra=WATCHER)
     acked: set[int] = set()
     lanes = [list(range(MESSAGES))[k::CLIENTS] for k in range(CLIENTS)]
-    threads = [threading.Thread(target=_client, args=(cluster, lane, acked, random.Random(seed + k)), daemon=True)
+    # a sender per client (an MTA's queues): one sender's new mails are claimed in order
+    threads = [threading.Thread(target=_client, args=(cluster, lane, acked, random.Random(seed + k),
+                                                      f"client{k}@customer.example"), daemon=True)
                for k, lane in enumerate(lanes)]
     for t in threads:
         t.start()
