@@ -7,8 +7,10 @@ requester's replies, alternating; 20% of the incoming ones with a sanitized HTML
 bodies 300-1,500 characters, quoted history on replies, signatures), an attachment on 5%
 of the messages, 2 nosy entries, 5 events (created, status, owner, a message's mail
 fields), a tag on a third of them, an acknowledgement in the outbox. Statuses as an
-older desk has them: 80% resolved or closed, the rest new, open or waiting; half owned by
-one of 8 agents. Requesters: 20,000 people, some with many tickets.
+older desk has them: 80% resolved or closed and since archived (by the daemon's archive
+job, as its history says: the tickets are older than [lifecycle] archive_after_days), the
+rest new, open or stalled; half owned by one of 8 agents. Requesters: 20,000 people, some
+with many tickets.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ WORDS = ("the printer VPN account password laptop update drive mapped colleague 
          "Wi-Fi meeting room monitor extension forwarded timesheet error submit restarted network team deadline "
          "customer please could you have a look again since yesterday morning works broken slow screen login "
          "certificate expired server backup restore mailbox quota calendar shared folder permission").split()
-STATUSES = ["resolved"] * 45 + ["closed"] * 35 + ["new"] * 8 + ["open"] * 8 + ["waiting"] * 4
+STATUSES = ["resolved"] * 45 + ["closed"] * 35 + ["new"] * 8 + ["open"] * 8 + ["stalled"] * 4
 TOPICS = ["VPN disconnects", "Printer offline", "CRM password reset", "Laptop slow", "Shared drive missing",
           "New account", "Outlook password prompt", "Invoice PDF", "Wi-Fi room B", "Second monitor",
           "Phone forwarding", "Timesheet error 500"]
@@ -119,6 +121,10 @@ def _ticket_rows(rng: random.Random, tid: int, people: int, base_person: int, ag
          "message_id": ids["message"] - 1, "source": "mail"},
         {"ticket_id": tid, "at": later, "actor": addr, "field": "subject", "old": subject, "new": subject,
          "message_id": ids["message"] - 3, "source": "mail"}]
+    if status in ("resolved", "closed"):  # what the archive job makes of them at the daemon's start
+        rows["ticket"][0]["status"] = "archived"
+        rows["event"].append({"ticket_id": tid, "at": later, "actor": "system", "field": "status", "old": status,
+                              "new": "archived", "source": "schedule"})
     rows["nosy"] += [{"ticket_id": tid, "person_id": person}]
     if owner:
         rows["nosy"].append({"ticket_id": tid, "person_id": owner})

@@ -55,14 +55,23 @@ def view_of(settings: Settings, person: Person, ticket: Ticket, scope: int | Non
     return None
 
 
+def narrows_by_queue(settings: Settings, person: Person, scope: int | None = None) -> bool:
+    """Whether `readable` names the Queue (staff of some queues only): a query must then be
+    joined with it."""
+    if scope is not None:
+        return False
+    queues = staff_queues(settings, person)
+    return queues is not None and not (is_admin(settings, person) or set(queues) >= {q.name for q in settings.queues})
+
+
 def readable(settings: Settings, person: Person, query: pw.ModelSelect, scope: int | None = None) -> pw.ModelSelect:
-    """Narrow a Ticket query (joined with Queue) to what `person` may read."""
+    """Narrow a Ticket query (joined with Queue when `narrows_by_queue`) to what `person` may read."""
     if scope is not None:
         return query.where(Ticket.id == scope)
     queues = staff_queues(settings, person)
     if queues is None:
         return query.where(Ticket.requester == person)
-    if is_admin(settings, person) or set(queues) >= {q.name for q in settings.queues}:
+    if not narrows_by_queue(settings, person, scope):
         return query
     return query.where((Queue.name.in_(queues)) | (Ticket.requester == person))
 

@@ -14,7 +14,14 @@ from typing import Any
 
 import peewee as pw
 
-from mailgate.access.visibility import PUBLIC, public_detail, readable, staff_queues, view_of
+from mailgate.access.visibility import (
+    PUBLIC,
+    narrows_by_queue,
+    public_detail,
+    readable,
+    staff_queues,
+    view_of,
+)
 from mailgate.config import Settings
 from mailgate.core.statuses import ACTIVE, STATUSES
 from mailgate.db.models import AlertOccurrence, Message, Person, Queue, Ticket, utcnow
@@ -62,6 +69,11 @@ def _filtered(settings: Settings, person: Person, f: QueueFilters, scope: int | 
              .join(Queue).switch(Ticket)
              .join(Owner, pw.JOIN.LEFT_OUTER, on=(Ticket.owner == Owner.id)).switch(Ticket)
              .join(Requester, on=(Ticket.requester == Requester.id)))
+    return _narrowed(settings, person, f, scope, query)
+
+
+def _narrowed(settings: Settings, person: Person, f: QueueFilters, scope: int | None,
+              query: pw.ModelSelect) -> pw.ModelSelect:
     query = readable(settings, person, query, scope)
     if f.queue:
         query = query.where(Queue.name == f.queue)
@@ -77,8 +89,14 @@ def _filtered(settings: Settings, person: Person, f: QueueFilters, scope: int | 
 
 
 def status_counts(settings: Settings, person: Person, f: QueueFilters, scope: int | None) -> dict[str, int]:
-    query = _filtered(settings, person, f, scope)
-    rows = query.select(Ticket.status, pw.fn.COUNT(Ticket.id)).group_by(Ticket.status).tuples()
+    """Joined only with what the filters name: the page's three joins cost a lookup each
+    per ticket counted (56 against 4 ms on 100,000 tickets, bench/api.py's store)."""
+    query = Ticket.select(Ticket.status, pw.fn.COUNT(Ticket.id))
+    if f.queue or narrows_by_queue(settings, person, scope):
+        query = query.join(Queue).switch(Ticket)
+    if f.requester:
+        query = query.join(Requester, on=(Ticket.requester == Requester.id))
+    rows = _narrowed(settings, person, f, scope, query).group_by(Ticket.status).tuples()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: n for status, n in rows})
     return counts
@@ -88,11 +106,15 @@ def queue_page(settings: Settings, caller: Caller, f: QueueFilters, cursor: str 
     person = Person.get_by_id(caller.person_id)
     query = _filtered(settings, person, f, caller.scope)
     counts = status_counts(settings, person, f, caller.scope)
-    if f.status == "active":
-        query = query.where(Ticket.status.in_(ACTIVE))
-    elif f.status in STATUSES:
-        query = query.where(Ticket.status == f.status)
     column, descending = SORTS.get(f.sort, SORTS["newest"])
+    # newest first: SQLite took the status index, then sorted every active ticket to keep
+    # 50 (47 ms on 100,000 tickets, 20,000 active: bench/api.py); walking the ids from the
+    # newest down and testing the status (`|| ''` keeps the index out) takes 0.3 ms
+    status = Ticket.status.concat("") if column is Ticket.id else Ticket.status
+    if f.status == "active":
+        query = query.where(status.in_(ACTIVE))
+    elif f.status in STATUSES:
+        query = query.where(status == f.status)
     after = _uncursor(cursor, f.sort) if cursor else None
     if after is not None:
         key, tid = after
