@@ -127,11 +127,12 @@ def web_cookie(served: Served) -> dict[str, str]:
 
 def hammer(base: str, clients: int, count: int, request: Callable[[httpx.Client, int, int], httpx.Response],
            headers: list[dict[str, str]], cookies: dict[str, str] | None = None,
-           until: Callable[[], bool] | None = None) -> tuple[list[float], float, int]:
+           until: Callable[[], bool] | None = None) -> tuple[list[float], float, dict[str, int]]:
     """`clients` threads, each with its own keep-alive connection, sending `count` requests
-    in all (or, with `until`, until it says stop). (latencies, seconds, errors)."""
+    in all (or, with `until`, until it says stop). (latencies, seconds, errors by status and
+    problem type: an error rate alone hides whether it is a 429, a 409 or a 500)."""
     took: list[float] = []
-    errors = [0]
+    errors: dict[str, int] = {}
     lock = threading.Lock()
     seq = iter(range(10**9))
 
@@ -148,7 +149,8 @@ def hammer(base: str, clients: int, count: int, request: Callable[[httpx.Client,
                 with lock:
                     took.append(dt)
                     if r.status_code >= 400:
-                        errors[0] += 1
+                        kind = f"{r.status_code} {_problem_type(r)}"
+                        errors[kind] = errors.get(kind, 0) + 1
 
     started = time.perf_counter()
     threads = [threading.Thread(target=one, args=(k,)) for k in range(clients)]
@@ -156,7 +158,14 @@ def hammer(base: str, clients: int, count: int, request: Callable[[httpx.Client,
         t.start()
     for t in threads:
         t.join()
-    return took, time.perf_counter() - started, errors[0]
+    return took, time.perf_counter() - started, errors
+
+
+def _problem_type(r: httpx.Response) -> str:
+    try:
+        return str(r.json().get("type", "")).rsplit("/", 1)[-1]
+    except ValueError:
+        return ""
 
 
 def ticket_id(i: int) -> int:
@@ -237,6 +246,7 @@ def measure_writes(served: Served, auth: list[dict[str, str]], mail_n: int, note
             "mail_kept": round(mail_alone_s / mail_loaded_s, 3),
             "notes_with_mail_rate": round(len(result["took"]) / result["seconds"], 1),
             "notes_with_mail_p99_ms": h.latency_ms(result["took"])["p99_ms"], "notes_with_mail_errors": result["errors"],
+            "notes_sent_with_mail": len(result["took"]), "notes_sent_alone": len(took),
             "notes_alone_rate": round(len(took) / seconds, 1), **{f"notes_alone_{k}": v
                                                                 for k, v in h.latency_ms(took).items()},
             "notes_alone_errors": errors}
@@ -246,7 +256,12 @@ def summarize(rounds: list[dict]) -> dict:
     """Median over rounds of every figure."""
     out: dict = {}
     for key in rounds[0]:
-        if isinstance(rounds[0][key], dict):
+        if key.endswith("errors"):  # counts by kind, summed over the rounds
+            out[key] = {}
+            for r in rounds:
+                for kind, n in r[key].items():
+                    out[key][kind] = out[key].get(kind, 0) + n
+        elif isinstance(rounds[0][key], dict):
             out[key] = summarize([r[key] for r in rounds])
         else:
             out[key] = statistics.median(r[key] for r in rounds)
