@@ -218,8 +218,20 @@ def send_mail(served: Served, messages: list[bytes], truth: list[dict], clients:
     return time.perf_counter() - started
 
 
+def live_tickets() -> list[int]:
+    """Tickets a note can go to: the store's archived ones are read-only (409), as a
+    technician's tool would not write to them."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{STORE / 'store' / 'mailgate.db'}?mode=ro", uri=True) as db:
+        return [r[0] for r in db.execute("SELECT id FROM ticket WHERE status != 'archived' ORDER BY id")]
+
+
+LIVE: list[int] = []
+
+
 def note(c: httpx.Client, k: int, i: int) -> httpx.Response:
-    return c.post(f"/api/v1/tickets/{ticket_id(i * 31 + k)}/notes",
+    return c.post(f"/api/v1/tickets/{LIVE[(i * 7919 + k * 31) % len(LIVE)]}/notes",
                   json={"text": f"Checked the logs (bench note {i}); the switch port flaps. Escalating to network."})
 
 
@@ -285,6 +297,7 @@ def main() -> None:
         api_store.SHAPE["tickets"] = TICKETS = args.tickets
         STORE = h.WORK / f"api-store-{args.tickets}"
     built = api_store.ensure(STORE)
+    LIVE.extend(live_tickets())
     print(f"store: {STORE} ({f'built in {built:.0f} s' if built else 'reused'})", file=sys.stderr)
     builds = {"this": h.MAILGATE, **({"compare": args.compare} if args.compare else {})}
     per_build: dict[str, list[dict]] = {b: [] for b in builds}

@@ -20,13 +20,14 @@ log = logging.getLogger("mailgate.web")
 async def run_web(path: object, settings: object) -> int:
     from mailgate.app import build_env
     from mailgate.core.errors import ConfigError
-    from mailgate.daemon.dbthread import DbThread
+    from mailgate.daemon.dbthread import DbThread, http_writer
     from mailgate.daemon.reload import reload_env
+    from mailgate.db.transaction import write_transaction
     from mailgate.http.server import http_server
 
-    db = DbThread("mailgate-web-db")
+    db = DbThread("mailgate-web-db", transaction=write_transaction)
     env = await db.run(build_env, settings)
-    server = http_server(env, db.run)
+    server = http_server(env, http_writer(db, settings))
     if server is None:
         raise ConfigError("listen.http.enabled: is false; `mailgate web` has nothing to serve")
     loop = asyncio.get_running_loop()

@@ -13,39 +13,119 @@ import asyncio
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+MAX_TOGETHER = 64  # jobs in one shared transaction: a bound on how long the first one waits
+
+
+@dataclass
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    fut: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+    together: bool = False
+
+    def answer(self, ok: bool, value: Any) -> None:
+        self.loop.call_soon_threadsafe(_set_result if ok else _set_exception, self.fut, value)
 
 
 class DbThread:
-    def __init__(self, name: str = "mailgate-db") -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future, asyncio.AbstractEventLoop] | None] = queue.SimpleQueue()
+    """`transaction`: a factory for a write transaction that nests as a savepoint (the
+    project's write_transaction); with it, run_together shares one commit between jobs."""
+
+    def __init__(self, name: str = "mailgate-db",
+                 transaction: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._transaction = transaction
+        self._next: _Job | None = None  # taken from the queue while gathering, run next
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         while True:
-            job = self._jobs.get()
+            job, self._next = (self._next, None) if self._next is not None else (self._jobs.get(), None)
             if job is None:
                 return
-            fn, args, fut, loop = job
+            if job.together and self._transaction is not None:
+                self._run_together(self._gather(job))
+                continue
             try:
-                result = fn(*args)
+                result = job.fn(*job.args)
             except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                loop.call_soon_threadsafe(_set_exception, fut, exc)
+                job.answer(False, exc)
             else:
-                loop.call_soon_threadsafe(_set_result, fut, result)
+                job.answer(True, result)
+
+    def _gather(self, first: _Job) -> list[_Job]:
+        """`first` and the together-jobs queued right behind it (up to MAX_TOGETHER)."""
+        jobs = [first]
+        while len(jobs) < MAX_TOGETHER:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._jobs.put(None)  # the stop stays queued, behind these
+                break
+            if not job.together:
+                self._next = job  # keeps its place: it runs next
+                break
+            jobs.append(job)
+        return jobs
+
+    def _run_together(self, jobs: list[_Job]) -> None:
+        """One transaction for all of them, each in its own savepoint: a job that fails is
+        rolled back alone and the others commit. Answers go out after the commit, so no
+        caller hears "done" for a change that is not durable."""
+        assert self._transaction is not None
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self._transaction():
+                for job in jobs:
+                    try:
+                        with self._transaction():
+                            outcomes.append((True, job.fn(*job.args)))
+                    except Exception as exc:  # noqa: BLE001 - that job's answer
+                        outcomes.append((False, exc))
+        except BaseException as exc:  # noqa: BLE001 - the commit failed: nothing of it holds
+            outcomes = [(False, exc)] * len(jobs)
+        for job, (ok, value) in zip(jobs, outcomes, strict=False):
+            job.answer(ok, value)
+        for job in jobs[len(outcomes):]:  # an interrupt before every job ran
+            job.answer(False, RuntimeError("the shared transaction stopped before this change ran"))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._submit(fn, args, together=False)
+
+    async def run_together(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like run, for short independent writes (the API's and the web desk's): when
+        several are queued at once they share one transaction and one commit (each in a
+        savepoint), as the pipeline's group commit does for mail. Only where the writes never
+        wait for each other's locks: on SQLite there is one writer anyway."""
+        return await self._submit(fn, args, together=True)
+
+    async def _submit(self, fn: Callable[..., T], args: tuple[Any, ...], *, together: bool) -> T:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((fn, args, fut, loop))
+        self._jobs.put(_Job(fn, args, fut, loop, together))
         # shield: cancelling the caller must not abandon a job that is already running
         return await asyncio.shield(fut)
 
     def stop(self) -> None:
         self._jobs.put(None)
+
+
+def http_writer(db: DbThread, settings: Any) -> Callable[..., Any]:
+    """How the API and the web desk write. SQLite: writes queued together share a commit
+    (with 8 clients posting notes, one fsync for several notes; bench/api.py). PostgreSQL:
+    one transaction each, because a change there waits for its ticket's row lock (wait=True)
+    and a shared transaction would hold the earlier tickets' locks meanwhile: two nodes could
+    then wait for each other."""
+    return db.run if settings.store.database.startswith("postgres") else db.run_together
 
 
 def _set_result(fut: asyncio.Future, value: Any) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from mailgate.app import build_env
 from mailgate.config import Settings
 from mailgate.core.errors import ConfigError, TransientError
-from mailgate.daemon.dbthread import DbThread
+from mailgate.daemon.dbthread import DbThread, http_writer
 from mailgate.daemon.imap import ImapFetcher
 from mailgate.daemon.imap_lease import AccountLease
 from mailgate.daemon.jobs import lifecycle_jobs
@@ -40,6 +40,7 @@ from mailgate.daemon.smtp import Sessions
 from mailgate.daemon.worker import Worker
 from mailgate.db.models import DaemonState, utcnow
 from mailgate.db.task_health import clear_node, clear_task, record_crash
+from mailgate.db.transaction import write_transaction
 from mailgate.env import Env, utc_clock
 from mailgate.http.server import HttpServer, http_server
 from mailgate.outbox_sender import OutboxSender
@@ -68,7 +69,7 @@ class Daemon:
         self.node = node_name() if self.several else f"{socket.gethostname()}:{settings.spool_dir}"[:250]
         self.spool = open_spool(settings, owner=self.node)
         self.stop = asyncio.Event()
-        self.db = DbThread()
+        self.db = DbThread(transaction=write_transaction)
         self.sessions = Sessions()
         self.listening = Listening()
         self.listener_procs: ListenerProcesses | None = None
@@ -105,7 +106,7 @@ class Daemon:
                              send_raw=self.several)
         await self._register()
         await self._listen()
-        self.http = http_server(env, self.db.run)
+        self.http = http_server(env, http_writer(self.db, s))
         if self.http is not None:
             self.supervise("http", self.http.serve)
             log.info("HTTP listening on %s (web desk and API: %s)", self.http.address, s.web_base_url,

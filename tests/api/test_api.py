@@ -138,3 +138,31 @@ def test_status_is_for_staff(site: Site) -> None:
         assert status.json()["daemon"] == "running" and status.json()["errors"] == []
     with site.client(site.token(BOB)) as requester:
         assert requester.get("/api/v1/status").status_code == 403
+
+
+def test_notes_posted_at_once_all_land_once_and_a_bad_one_fails_alone(site: Site) -> None:
+    """Writes queued together share one commit (SQLite): each still gets its own answer, a
+    refused one takes nothing of the others with it, and a key retried at the same moment
+    still changes the ticket once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    number = site.mail(BOB, "The VPN drops every hour.", subject="VPN drops")
+    token = site.token(ALICE)
+
+    def post(i: int) -> tuple[int, int, bool]:
+        with site.client(token) as api:
+            target = 999_999 if i % 8 == 7 else number  # every eighth to a ticket that does not exist
+            key = {"Idempotency-Key": "same-retry"} if i in (28, 29, 30) else {}
+            text = "Retried note." if key else f"Note {i}."
+            r = api.post(f"/api/v1/tickets/{target}/notes", json={"text": text}, headers=key)
+            return i, r.status_code, r.headers.get("idempotent-replayed") == "true"
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(post, range(32)))
+    assert sorted(i for i, status, _ in answers if status == 404) == [7, 15, 23, 31]
+    assert all(status == 201 for i, status, _ in answers if i % 8 != 7)
+    assert sum(1 for i, _, replayed in answers if i in (28, 29, 30) and not replayed) == 1
+    with site.client(token) as api:
+        bodies = [m["body"] for m in api.get(f"/api/v1/tickets/{number}").json()["messages"] if m["internal"]]
+    expected = {f"Note {i}." for i in range(28) if i % 8 != 7} | {"Retried note."}
+    assert sorted(bodies) == sorted(expected)  # each once
