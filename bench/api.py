@@ -252,7 +252,9 @@ def measure_writes(served: Served, auth: list[dict[str, str]], mail_n: int, note
     mail_loaded_s = send_mail(served, loaded.messages, loaded.truth)
     done.set()
     poster.join()
+    cpu0 = served.cpu()
     took, seconds, errors = hammer(served.base, 8, notes_n, note, auth)
+    note_cpu_ms = (served.cpu() - cpu0) / max(1, len(took)) * 1000
     served.rss()
     return {"mail_alone_rate": round(mail_n / mail_alone_s, 1), "mail_with_api_rate": round(mail_n / mail_loaded_s, 1),
             "mail_kept": round(mail_alone_s / mail_loaded_s, 3),
@@ -261,7 +263,7 @@ def measure_writes(served: Served, auth: list[dict[str, str]], mail_n: int, note
             "notes_sent_with_mail": len(result["took"]), "notes_sent_alone": len(took),
             "notes_alone_rate": round(len(took) / seconds, 1), **{f"notes_alone_{k}": v
                                                                 for k, v in h.latency_ms(took).items()},
-            "notes_alone_errors": errors}
+            "notes_alone_errors": errors, "notes_alone_server_cpu_ms": round(note_cpu_ms, 2)}
 
 
 def summarize(rounds: list[dict]) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class DbThread:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._transaction = transaction
         self._next: _Job | None = None  # taken from the queue while gathering, run next
+        self.together_at = 0.0  # monotonic time of the last run_together (the worker reads it)
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -106,6 +108,7 @@ class DbThread:
         several are queued at once they share one transaction and one commit (each in a
         savepoint), as the pipeline's group commit does for mail. Only where the writes never
         wait for each other's locks: on SQLite there is one writer anyway."""
+        self.together_at = time.monotonic()
         return await self._submit(fn, args, together=True)
 
     async def _submit(self, fn: Callable[..., T], args: tuple[Any, ...], *, together: bool) -> T:
